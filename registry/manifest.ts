@@ -52,3 +52,29 @@ export interface ModelRecord {
 export function isDynamic(dim: Dim): dim is string {
   return typeof dim === 'string';
 }
+
+/** `name`, `name@version` or `name@alias`, parsed. A selector that parses as semver is a version. */
+export interface ModelRef {
+  name: string;
+  version?: string;
+  alias?: string;
+}
+
+export const NAME_RE = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+export const SEMVER_RE = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;
+export const ALIAS_RE = /^[a-z][a-z0-9-]{0,62}$/;
+
+export function parseRef(ref: string): ModelRef | undefined {
+  const at = ref.indexOf('@');
+  const name = at < 0 ? ref : ref.slice(0, at);
+  if (!NAME_RE.test(name)) return undefined;
+  if (at < 0) return { name };
+  const sel = ref.slice(at + 1);
+  if (SEMVER_RE.test(sel) && sel.length <= 128) return { name, version: sel };
+  if (ALIAS_RE.test(sel)) return { name, alias: sel };
+  return undefined;
+}
+
+export function formatRef(ref: ModelRef): string {
+  return ref.version ? `${ref.name}@${ref.version}` : ref.alias ? `${ref.name}@${ref.alias}` : ref.name;
+}
