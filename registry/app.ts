@@ -221,16 +221,24 @@ export function createRegistryApp(options: RegistryAppOptions): Hono {
 
   app.put('/v1/models/:name/versions/:version', async (c) => {
     const { name, version } = c.req.param();
-    checkName(name);
-    checkVersion(version);
-    const meta = parsePublishQuery(c, name, version);
-    const declared = c.req.header('content-length');
-    if (declared !== undefined && Number(declared) > maxUploadBytes) {
-      throw new EdgennError('too-large', `the upload is ${declared} bytes, over the registry's limit of ${maxUploadBytes} bytes; raise --max-upload-bytes or publish a smaller model`);
+    let upload: ReceivedUpload;
+    let meta: PublishMetadata;
+    try {
+      checkName(name);
+      checkVersion(version);
+      meta = parsePublishQuery(c, name, version);
+      const declared = c.req.header('content-length');
+      if (declared !== undefined && Number(declared) > maxUploadBytes) {
+        throw new EdgennError('too-large', `the upload is ${declared} bytes, over the registry's limit of ${maxUploadBytes} bytes; raise --max-upload-bytes or publish a smaller model`);
+      }
+      const body = c.req.raw.body;
+      if (!body) throw new EdgennError('invalid-encoding', 'not an ONNX model: the upload is empty; send the .onnx file as the request body');
+      upload = await store.receiveUpload(body as unknown as AsyncIterable<Uint8Array>, maxUploadBytes);
+    } catch (err) {
+      // The body was not read to its end: the connection cannot carry another request.
+      c.header('connection', 'close');
+      throw err;
     }
-    const body = c.req.raw.body;
-    if (!body) throw new EdgennError('invalid-encoding', 'not an ONNX model: the upload is empty; send the .onnx file as the request body');
-    const upload = await store.receiveUpload(body as unknown as AsyncIterable<Uint8Array>, maxUploadBytes);
     let signature: Signature;
     try {
       signature = await readSignature(upload.path);
