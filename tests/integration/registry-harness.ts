@@ -52,3 +52,49 @@ export async function startTestRegistry(opts: Partial<RegistryOptions> = {}): Pr
     },
   };
 }
+
+export interface SpawnedRegistry {
+  child: import('node:child_process').ChildProcess;
+  url: string;
+  /** Everything the process printed so far. */
+  output(): string;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Runs the real `edgenn registry --data DIR --port 0` and waits for its `listening on` line. */
+export async function spawnRegistryCli(dataDir: string, env: Record<string, string> = {}): Promise<SpawnedRegistry> {
+  const { spawn } = await import('node:child_process');
+  const { projectRoot } = await import('../../edge/paths.ts');
+  const child = spawn(process.execPath, [join(projectRoot, 'edge/cli/edgenn.js'), 'registry', '--data', dataDir, '--port', '0'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no 'listening on' line within 30 s:\n${out}`)), 30_000);
+    const check = () => {
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    };
+    child.stdout!.on('data', check);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`edgenn registry exited (${code}) before listening:\n${out}`));
+    });
+  });
+  return {
+    child,
+    url,
+    output: () => out,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
