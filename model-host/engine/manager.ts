@@ -52,6 +52,8 @@ export interface ModelManager {
    * before drains and unloads when no route is left on it; the promise resolves once it has.
    */
   route(name: string, selector: string, version: string): Promise<void>;
+  /** Removes `name@selector`; its version drains and unloads when no route is left on it. */
+  unroute(name: string, selector: string): Promise<void>;
   routes(): RouteEntry[];
   /** Drains in-flight requests, then closes the session. */
   unload(name: string, version: string): Promise<void>;
@@ -227,6 +229,13 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
     return false;
   }
 
+  function retireIfUnrouted(name: string, version: string, why: string): Promise<void> {
+    const old = entries.get(keyOf(name, version));
+    if (isRouted(name, version) || !old || old.state !== 'ready') return Promise.resolve();
+    log(`engine: ${why}; draining ${old.key}`);
+    return retire(old, 'unrouted');
+  }
+
   function resolve(ref: ModelRef): string | undefined {
     if (ref.version) return ref.version;
     const sel = ref.alias ?? '';
@@ -242,10 +251,14 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
       if (closed) throw new EdgennError('unavailable', 'the model manager is closing');
       const key = keyOf(manifest.name, manifest.version);
       let e = entries.get(key);
+      // A version that is draining comes back as a fresh load once its old session is closed.
+      for (let i = 0; e?.state === 'draining' && e.unloading && i < 8; i++) {
+        await e.unloading;
+        e = entries.get(key);
+      }
       if (e && e.manifest.digest !== manifest.digest && e.state !== 'unloaded' && e.state !== 'failed') {
         throw new EdgennError('conflict', `model ${key} is loaded with digest ${e.manifest.digest}, not ${manifest.digest}; versions are immutable, publish a new version`);
       }
-      if (e?.unloading && e.state !== 'unloaded') await e.unloading;
       if (e && (e.state === 'ready' || e.loading)) {
         if (opts.pin) e.pinned = true;
         if (e.loading) await e.loading;
@@ -288,11 +301,17 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
       if (!table) routeTable.set(name, (table = new Map()));
       const previous = table.get(selector);
       table.set(selector, version);
-      if (previous === undefined || previous === version || isRouted(name, previous)) return Promise.resolve();
-      const old = entries.get(keyOf(name, previous));
-      if (!old || old.state !== 'ready') return Promise.resolve();
-      log(`engine: ${name}${selector ? `@${selector}` : ''} moved from ${previous} to ${version}; draining ${previous}`);
-      return retire(old, 'unrouted');
+      if (previous === undefined || previous === version) return Promise.resolve();
+      return retireIfUnrouted(name, previous, `${name}${selector ? `@${selector}` : ''} moved to ${version}`);
+    },
+
+    unroute(name, selector) {
+      const table = routeTable.get(name);
+      const previous = table?.get(selector);
+      if (!table || previous === undefined) return Promise.resolve();
+      table.delete(selector);
+      if (table.size === 0) routeTable.delete(name);
+      return retireIfUnrouted(name, previous, `${name}${selector ? `@${selector}` : ''} removed`);
     },
 
     routes() {

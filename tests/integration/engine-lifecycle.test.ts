@@ -66,6 +66,12 @@ it('loads, warms and serves a model; get() never waits on a load; a failed load 
     expect(errorOf(() => manager.get({ name: 'broken' })).code).toBe('unavailable');
     expect(errorOf(() => manager.get({ name: 'broken', version: '1.0.0' })).message).toMatch(/failed to load/);
 
+    // Removing the only route drains and unloads the version; ensure() brings it back fresh.
+    await manager.unroute('add', 'stable');
+    expect(manager.status().find((s) => s.name === 'add')!.state).toBe('unloaded');
+    expect(errorOf(() => manager.get({ name: 'add' })).code).toBe('unavailable');
+    expect((await manager.ensure(m)).state).toBe('ready');
+    expect(models.fetched.filter((f) => f === 'add@1.0.0')).toHaveLength(2);
     await manager.unload('add', '1.0.0');
     expect(manager.status().find((s) => s.name === 'add')!.state).toBe('unloaded');
     expect(errorOf(() => manager.get({ name: 'add', version: '1.0.0' })).code).toBe('unavailable');
