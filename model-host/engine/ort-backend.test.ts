@@ -48,3 +48,18 @@ it('maps broken models to typed errors and refuses absurd declared shapes at war
   await expect(load('pb.onnx', protobufNotAModel())).rejects.toMatchObject({ code: 'invalid-encoding' });
   await expect(load('absurd.onnx', absurdDimsModel())).rejects.toMatchObject({ code: 'too-large', message: expect.stringMatching(/warm-up input 'x'/) });
 });
+
+it('asks for CUDA when told to and reports the provider it actually got (CPU fallback logged)', async () => {
+  const bytes = scaleModel(3);
+  const path = writeModel(join(dir, 'scale-cuda.onnx'), bytes);
+  const lines: string[] = [];
+  const m = await createOrtBackend({ preferCuda: true, log: (l) => lines.push(l) }).load(manifest(bytes.length), path, [1]);
+  try {
+    expect(['cuda', 'cpu']).toContain(m.provider);
+    if (m.provider === 'cpu') expect(lines.join('\n')).toMatch(/cuda execution provider unavailable, using cpu/);
+    const out = await m.run({ x: { type: 'FP32', dims: [1, 3], data: Float32Array.of(1, 2, 3) }, k: { type: 'I64', dims: [], data: BigInt64Array.of(2n) } });
+    expect(Array.from(out.y!.data as Float32Array)).toEqual([2, 4, 6]);
+  } finally {
+    await m.close();
+  }
+});
