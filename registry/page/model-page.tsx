@@ -142,6 +142,11 @@ export function ModelPage(props: ModelPageProps) {
       <h2>Description</h2>
       <p class="description">{shown.description || 'The publisher wrote no description.'}</p>
 
+      <h2 id="signature">Signature</h2>
+      <p>Read from the model file at publish time. Dynamic dimensions are shown by name.</p>
+      <SignatureTable specs={sig.inputs} kind="Inputs" id="inputs" />
+      <SignatureTable specs={sig.outputs} kind="Outputs" id="outputs" />
+
       <h2 id="use">Call it from a handler</h2>
       <p>
         Write the handler, deploy it with this model on its allow-list, then call its route. Dynamic dimensions are 1
@@ -150,12 +155,6 @@ export function ModelPage(props: ModelPageProps) {
       <CopyBlock id="snippet-handler" title="handler.ts" text={examples.handler} lang="ts" />
       <CopyBlock id="snippet-deploy" title="Deploy" text={examples.deploy} lang="sh" />
       <CopyBlock id="snippet-curl" title="Call it" text={examples.curl} lang="sh" />
-
-      <h2 id="signature">Signature</h2>
-      <p>Read from the model file at publish time. Dynamic dimensions are shown by name.</p>
-      <SignatureTable specs={sig.inputs} kind="Inputs" id="inputs" />
-      <p />
-      <SignatureTable specs={sig.outputs} kind="Outputs" id="outputs" />
 
       <h2 id="versions">Versions</h2>
       <div class="table-wrap">

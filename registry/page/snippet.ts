@@ -52,7 +52,7 @@ function inputLine(spec: TensorSpec): string {
   const arr = ARRAY_OF[spec.type] ?? ARRAY_OF.FP32;
   const dynamic = spec.shape.filter((d) => typeof d !== 'number' || d < 0).map(String);
   const notes = [
-    dynamic.length ? `${dynamic.join(', ')} dynamic: 1 here` : '',
+    dynamic.length ? `dynamic ${dynamic.filter((d) => d !== '?' && d !== '').join(', ') || 'dims'}: 1 here` : '',
     spec.type === 'FP16' || spec.type === 'BF16' ? `${spec.type} travels as raw 16-bit words` : '',
   ].filter(Boolean);
   const note = notes.length ? ` (${notes.join('; ')})` : '';

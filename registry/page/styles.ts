@@ -48,6 +48,7 @@ form.filters { display: grid; gap: .75rem; grid-template-columns: 1fr; align-ite
 form.filters label { display: block; font-size: .875rem; font-weight: 600; margin-bottom: .25rem; }
 input, select, button { font: inherit; color: var(--fg); background: var(--bg); border: 1px solid var(--muted);
   border-radius: 6px; padding: .45rem .6rem; min-height: 2.5rem; width: 100%; }
+::placeholder { color: var(--muted); opacity: 1; }
 button { cursor: pointer; width: auto; background: var(--accent); color: var(--bg); border-color: var(--accent); font-weight: 600; }
 button.secondary { background: var(--bg); color: var(--fg); border-color: var(--muted); font-weight: 500; }
 .count { color: var(--muted); margin: .25rem 0 .75rem; }
@@ -70,6 +71,7 @@ ul.models { list-style: none; padding: 0; margin: 0; display: grid; gap: 1rem;
 .state-not-loaded, .state-unknown { background: var(--off-bg); color: var(--off-fg); }
 .empty { background: var(--card); border: 1px dashed var(--muted); border-radius: 8px; padding: 1rem 1.25rem; }
 .table-wrap { overflow-x: auto; border: 1px solid var(--line); border-radius: 6px; }
+.table-wrap + .table-wrap { margin-top: 1rem; }
 table { border-collapse: collapse; width: 100%; font-size: .9rem; }
 th, td { text-align: left; padding: .45rem .75rem; border-bottom: 1px solid var(--line); vertical-align: top; }
 tr:last-child td { border-bottom: 0; }
