@@ -13,7 +13,10 @@ export type ModelHostState = 'starting' | 'ready' | 'restarting' | 'stopped';
 
 export interface ModelHostOptions {
   registryUrl: string;
-  socketPath: string;
+  /** Unix socket to serve on (the default transport)… */
+  socketPath?: string;
+  /** …or a fixed TCP port on 127.0.0.1 instead. */
+  port?: number;
   cacheDir: string;
   /** Refs loaded, warmed and pinned before ready (registry models marked `preload` are added by the child). */
   preload?: string[];
@@ -39,7 +42,7 @@ export interface ModelHostOptions {
 export interface ModelHost {
   /** A v2 client on the socket; fails fast with `unavailable` while the child is down. */
   readonly client: V2Client;
-  readonly socketPath: string;
+  readonly socketPath: string | undefined;
   readonly state: ModelHostState;
   /** How many times the child was restarted after dying. */
   readonly restarts: number;
@@ -50,8 +53,9 @@ export interface ModelHost {
   stop(): Promise<void>;
 }
 
-/** Exit code of the child for bad arguments: restarting would not help. */
+/** Exit codes of the child for bad arguments and for preloads that cannot succeed: restarting would not help. */
 export const EXIT_USAGE = 64;
+export const EXIT_CONFIG = 78;
 
 const POLL_MS = 100;
 /** A child that stayed up this long resets the backoff. */
@@ -61,7 +65,8 @@ export function startModelHost(opts: ModelHostOptions): ModelHost {
   const log = opts.log ?? ((line: string) => console.error(line));
   const backoff = opts.backoffMs ?? 200;
   const maxBackoff = opts.maxBackoffMs ?? 10_000;
-  const raw = createV2Client({ socketPath: opts.socketPath });
+  if (!opts.socketPath === !opts.port) throw new EdgennError('invalid-argument', 'startModelHost needs exactly one of socketPath or port (a fixed, non-zero port)');
+  const raw = opts.socketPath ? createV2Client({ socketPath: opts.socketPath }) : createV2Client({ url: `http://127.0.0.1:${opts.port}` });
   let state: ModelHostState = 'starting';
   let child: ChildProcess | undefined;
   let restarts = 0;
@@ -71,7 +76,7 @@ export function startModelHost(opts: ModelHostOptions): ModelHost {
   let fatal: EdgennError | undefined;
   let waiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
 
-  const args = ['--registry', opts.registryUrl, '--socket', opts.socketPath, '--cache', opts.cacheDir, '--parent-watch'];
+  const args = ['--registry', opts.registryUrl, ...(opts.socketPath ? ['--socket', opts.socketPath] : ['--port', String(opts.port)]), '--cache', opts.cacheDir, '--parent-watch'];
   if (opts.preload?.length) args.push('--preload', opts.preload.join(','));
   if (opts.memoryBudget !== undefined) args.push('--memory-budget', String(opts.memoryBudget));
   if (opts.batching?.maxBatchSize !== undefined) args.push('--batch-max', String(opts.batching.maxBatchSize));
@@ -84,7 +89,7 @@ export function startModelHost(opts: ModelHostOptions): ModelHost {
     args,
     projectRoot,
     cacheDir: opts.cacheDir,
-    socketDir: dirname(opts.socketPath),
+    ...(opts.socketPath ? { socketDir: dirname(opts.socketPath) } : {}),
     ...(opts.user ? { user: opts.user } : {}),
     ...(opts.readToken ? { readToken: opts.readToken } : {}),
   });
@@ -150,8 +155,8 @@ export function startModelHost(opts: ModelHostOptions): ModelHost {
     child = undefined;
     if (state === 'stopped') return;
     const how = signal ? `signal ${signal}` : `code ${code}`;
-    if (code === EXIT_USAGE) {
-      fatal = new EdgennError('invalid-argument', `the model-host refused its arguments (${how}); see its log lines above`);
+    if (code === EXIT_USAGE || code === EXIT_CONFIG) {
+      fatal = new EdgennError('invalid-argument', code === EXIT_USAGE ? `the model-host refused its arguments (${how}); see its log lines above` : `the model-host cannot preload its models (${how}); see its log lines above`);
       log(`model-host: exited with ${how}: not restarting`);
       state = 'stopped';
       settle(fatal);
