@@ -7,6 +7,7 @@ type Loader = () => Promise<{ command: Command }>;
 
 /** One line per command. */
 const COMMANDS: Record<string, Loader> = {
+  'model-host': () => import('../../model-host/cli.ts'),
 };
 
 function overview(): string {
