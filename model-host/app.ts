@@ -237,9 +237,12 @@ export function createModelHostApp(opts: ModelHostAppOptions): Hono {
     if (!opts.registry) throw new EdgennError('unsupported-operation', 'this model-host has no registry to load from; start it with --registry URL');
     const manifest = await opts.registry.resolve(ref(name, selector));
     await manager.ensure(manifest);
-    // The selector the caller named ('' for the bare name) now routes to the new version; the old
-    // one drains in the background, so this answers as soon as the new one serves.
-    if (selector !== manifest.version) manager.route(name, selector ?? '', manifest.version).catch(() => {});
+    // Routes move only now that the new version is ready: the alias the caller named, and the bare
+    // name when this is the registry's latest. The old version drains in the background.
+    const selectors = selector && selector !== manifest.version ? [selector] : [];
+    const latest = selector ? await opts.registry.resolve(name).catch(() => undefined) : manifest;
+    if (latest?.version === manifest.version) selectors.push('');
+    for (const s of selectors) manager.route(name, s, manifest.version).catch(() => {});
     return c.json({ name, version: manifest.version, state: 'READY' });
   });
 
