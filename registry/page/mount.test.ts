@@ -12,23 +12,25 @@ beforeAll(async () => {
 afterAll(() => catalog?.close());
 
 it('serves / and /models/:name when mounted at / beside the registry API, leaving the API alone', async () => {
-  const root = new Hono();
-  root.route('/', createDocsPages({ store: catalog.registry.store }));
-  root.route('/', catalog.registry.app);
+  // As the registry mounts it (after its API), and mounted first in front of another app.
+  const first = new Hono();
+  first.route('/', createDocsPages({ store: catalog.registry.store }));
+  first.route('/', catalog.registry.app);
+  for (const root of [catalog.registry.app, first]) {
+    const index = await root.request('/', { headers: HTML });
+    expect(index.status).toBe(200);
+    expect(index.headers.get('content-security-policy')).toBeTruthy();
+    expect((await root.request('/models/adder', { headers: JSON_ONLY })).status).toBe(200);
 
-  const index = await root.request('/', { headers: HTML });
-  expect(index.status).toBe(200);
-  expect(index.headers.get('content-security-policy')).toBeTruthy();
-  expect((await root.request('/models/adder', { headers: JSON_ONLY })).status).toBe(200);
-
-  const api = await root.request('/v1/models/adder', { headers: JSON_ONLY });
-  expect(api.status).toBe(200);
-  expect(api.headers.get('content-security-policy')).toBeNull();
-  expect(api.headers.get('vary') ?? '').not.toMatch(/accept/i);
-  const { versions } = (await api.json()) as { versions: { digest: string }[] };
-  const blob = await root.request(`/v1/blobs/${versions[0]!.digest}`);
-  expect(blob.status).toBe(200);
-  expect(blob.headers.get('cache-control')).toContain('immutable');
+    const api = await root.request('/v1/models/adder', { headers: JSON_ONLY });
+    expect(api.status).toBe(200);
+    expect(api.headers.get('content-security-policy')).toBeNull();
+    expect(api.headers.get('vary') ?? '').not.toMatch(/accept/i);
+    const { versions } = (await api.json()) as { versions: { digest: string }[] };
+    const blob = await root.request(`/v1/blobs/${versions[0]!.digest}`);
+    expect(blob.status).toBe(200);
+    expect(blob.headers.get('cache-control')).toContain('immutable');
+  }
 });
 
 it('answers a failing store in the one error shape', async () => {

@@ -27,6 +27,9 @@ describe('docs pages', () => {
     expect(html).toContain('<code>1.2.0</code>');
     expect(html).toContain('stable → 1.0.0');
     expect(html).toContain('<label for="f-q">Search</label>');
+    const list = await app.request('/models?task=audio');
+    expect(list.status).toBe(302);
+    expect(list.headers.get('location')).toBe('/?task=audio');
   });
 
   it('answers JSON to Accept: application/json on the same URLs, filtered by query', async () => {

@@ -98,6 +98,9 @@ export function createDocsPages(options: DocsPagesOptions): Hono {
     return c.html(<IndexPage models={models} filters={filters} facets={facets} baseUrl={baseUrl(c)} />);
   });
 
+  // `/models` is the page's too (a reserved path): the list lives at `/`.
+  app.get('/models', (c) => c.redirect(`/${new URL(c.req.url).search}`, 302));
+
   app.get('/models/:name', async (c) => {
     const name = c.req.param('name');
     const askedVersion = c.req.query('version');

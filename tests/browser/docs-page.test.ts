@@ -7,12 +7,10 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { Hono } from 'hono';
 import { projectRoot } from '../../edge/paths.ts';
 import { createRegistry, type Registry } from '../../registry/registry.ts';
 import { startRegistryServer, type RunningServer } from '../../registry/server.ts';
 import { createRegistryClient } from '../../registry/client.ts';
-import { createDocsPages } from '../../registry/page/routes.tsx';
 import type { LiveModelStatus } from '../../registry/page/live-status.ts';
 import { addModel, scaleModel } from '../fixtures/onnx-models.ts';
 
@@ -66,13 +64,10 @@ const visibleCards = (p: Page) => p.locator('li.card:visible').evaluateAll((els)
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'edgenn-browser-'));
   await mkdir(ARTIFACTS, { recursive: true });
-  registry = await createRegistry({ dataDir: join(dir, 'data'), token: TOKEN });
   // The edge will supply live status; here one model is ready in a CPU worker, the other unknown.
   const status = async (): Promise<LiveModelStatus[]> => [{ name: 'tabular-scorer', version: '1.1.0', state: 'ready', where: 'cpu-worker' }];
-  const app = new Hono();
-  app.route('/', createDocsPages({ store: registry.store, status }));
-  app.route('/', registry.app);
-  server = await startRegistryServer(app, 0);
+  registry = await createRegistry({ dataDir: join(dir, 'data'), token: TOKEN, pages: { status } });
+  server = await startRegistryServer(registry.app, 0);
 
   const client = createRegistryClient({ url: server.url, token: TOKEN });
   const files = join(dir, 'models');

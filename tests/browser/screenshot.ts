@@ -5,12 +5,10 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { Hono } from 'hono';
 import { projectRoot } from '../../edge/paths.ts';
 import { createRegistry } from '../../registry/registry.ts';
 import { startRegistryServer } from '../../registry/server.ts';
 import { createRegistryClient } from '../../registry/client.ts';
-import { createDocsPages } from '../../registry/page/routes.tsx';
 import type { LiveModelStatus } from '../../registry/page/live-status.ts';
 import type { PublishMetadata } from '../../registry/store.ts';
 
@@ -42,11 +40,8 @@ const LIVE: LiveModelStatus[] = [
 ];
 
 const dir = await mkdtemp(join(tmpdir(), 'edgenn-shot-'));
-const registry = await createRegistry({ dataDir: join(dir, 'data'), token: 'shot' });
-const app = new Hono();
-app.route('/', createDocsPages({ store: registry.store, status: async () => LIVE, publicUrl: 'http://127.0.0.1:8787' }));
-app.route('/', registry.app);
-const server = await startRegistryServer(app, 0);
+const registry = await createRegistry({ dataDir: join(dir, 'data'), token: 'shot', pages: { status: async () => LIVE, publicUrl: 'http://127.0.0.1:8787' } });
+const server = await startRegistryServer(registry.app, 0);
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'] });
 try {
   const client = createRegistryClient({ url: server.url, token: 'shot' });
