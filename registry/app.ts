@@ -38,6 +38,8 @@ export interface RegistryAppOptions {
   shutdown?: AbortSignal;
   /** Validates an upload and reads its signature (default: ONNX Runtime, registry/signature.ts). */
   readSignature?: (path: string) => Promise<Signature>;
+  /** Uploads validated at once (default 2): each opens an ONNX Runtime session as big as the model. */
+  maxConcurrentValidations?: number;
   log?: (line: string) => void;
 }
 
@@ -117,6 +119,22 @@ export function parseRange(header: string | undefined, size: number): BlobRange 
   return { start, end };
 }
 
+/** Wraps an async function so at most `max` calls run at once; the rest wait in order. */
+function limitConcurrency<A, R>(fn: (arg: A) => Promise<R>, max: number): (arg: A) => Promise<R> {
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  return async (arg) => {
+    if (running >= max) await new Promise<void>((resolve) => waiting.push(resolve));
+    running++;
+    try {
+      return await fn(arg);
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
+  };
+}
+
 async function readSmallJson(c: Context): Promise<unknown> {
   const len = Number(c.req.header('content-length') ?? 0);
   if (len > SMALL_BODY_BYTES) throw new EdgennError('too-large', `this endpoint takes a small JSON body (up to ${SMALL_BODY_BYTES} bytes)`);
@@ -133,7 +151,7 @@ export function createRegistryApp(options: RegistryAppOptions): Hono {
   const { store, events, token } = options;
   const maxUploadBytes = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
   const heartbeatMs = (options.heartbeatSeconds ?? 15) * 1000;
-  const readSignature = options.readSignature ?? readModelSignature;
+  const readSignature = limitConcurrency(options.readSignature ?? readModelSignature, options.maxConcurrentValidations ?? 2);
   const log = options.log ?? (() => {});
   const app = new Hono();
 
