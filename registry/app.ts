@@ -237,18 +237,33 @@ export function createRegistryApp(options: RegistryAppOptions): Hono {
     return new Response(body, { status: 200, headers });
   }
 
+  /** Everything a publish checks before reading the body: name, version, metadata, declared size. */
+  function checkPublish(c: Context, name: string, version: string, declaredSize: string | undefined): PublishMetadata {
+    checkName(name);
+    checkVersion(version);
+    const meta = parsePublishQuery(c, name, version);
+    if (declaredSize !== undefined && Number(declaredSize) > maxUploadBytes) {
+      throw new EdgennError('too-large', `the upload is ${declaredSize} bytes, over the registry's limit of ${maxUploadBytes} bytes; raise --max-upload-bytes or publish a smaller model`);
+    }
+    return meta;
+  }
+
+  // A body-less preflight with the publish's query and `size`: answers what the PUT would refuse
+  // before any byte is sent (a server that refuses mid-upload can only reset the connection), and
+  // the existing version's manifest so a client can skip re-uploading identical bytes.
+  app.post('/v1/models/:name/versions/:version/check', async (c) => {
+    const { name, version } = c.req.param();
+    checkPublish(c, name, version, c.req.query('size'));
+    const existing = (await store.get(name))?.versions.find((v) => v.version === version) ?? null;
+    return c.json({ ok: true, maxUploadBytes, existing });
+  });
+
   app.put('/v1/models/:name/versions/:version', async (c) => {
     const { name, version } = c.req.param();
     let upload: ReceivedUpload;
     let meta: PublishMetadata;
     try {
-      checkName(name);
-      checkVersion(version);
-      meta = parsePublishQuery(c, name, version);
-      const declared = c.req.header('content-length');
-      if (declared !== undefined && Number(declared) > maxUploadBytes) {
-        throw new EdgennError('too-large', `the upload is ${declared} bytes, over the registry's limit of ${maxUploadBytes} bytes; raise --max-upload-bytes or publish a smaller model`);
-      }
+      meta = checkPublish(c, name, version, c.req.header('content-length'));
       const body = c.req.raw.body;
       if (!body) throw new EdgennError('invalid-encoding', 'not an ONNX model: the upload is empty; send the .onnx file as the request body');
       upload = await store.receiveUpload(body as unknown as AsyncIterable<Uint8Array>, maxUploadBytes);
