@@ -45,8 +45,11 @@ export interface RegistryAppOptions {
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 4 * 1024 ** 3;
 const SMALL_BODY_BYTES = 16 * 1024;
-/** Paths this app owns; its middleware runs only there, so it can share a server with others. */
-const OWN_PATHS = ['/v1/models', '/v1/models/*', '/v1/resolve/*', '/v1/blobs/*', '/v1/events'];
+/**
+ * Paths this app owns; its middleware runs only there, so it can share a server with others.
+ * (`/v1/models/*` matches `/v1/models` itself too.)
+ */
+const OWN_PATHS = ['/v1/models/*', '/v1/resolve/*', '/v1/blobs/*', '/v1/events'];
 
 /** What the list endpoint returns for each model: the record plus its latest version. */
 export interface ModelSummary extends ModelRecord {
