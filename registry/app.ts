@@ -13,6 +13,7 @@ import { checkAlias, checkName, checkVersion } from './oci-layout-store.ts';
 import type { EventLog } from './events.ts';
 import { checkBearer } from './token.ts';
 import { readModelSignature } from './signature.ts';
+import { createDocsPages, type DocsPagesOptions } from './page/routes.tsx';
 
 /** A store the registry can write to (OciLayoutStore; an OCI-distribution backend later). */
 export interface WritableModelStore extends ModelStore {
@@ -41,15 +42,17 @@ export interface RegistryAppOptions {
   /** Uploads validated at once (default 2): each opens an ONNX Runtime session as big as the model. */
   maxConcurrentValidations?: number;
   log?: (line: string) => void;
+  /** The available-models documentation page at `/` and `/models/{name}` (status, public URL…). */
+  pages?: Omit<DocsPagesOptions, 'store'>;
 }
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 4 * 1024 ** 3;
 const SMALL_BODY_BYTES = 16 * 1024;
 /**
- * Paths this app owns; its middleware runs only there, so it can share a server with others.
- * (`/v1/models/*` matches `/v1/models` itself too.)
+ * Paths this app owns (the API, and the docs page at `/` and `/models/{name}`); its middleware
+ * runs only there, so it can share a server with others. A `/x/*` pattern matches `/x` too.
  */
-const OWN_PATHS = ['/v1/models/*', '/v1/resolve/*', '/v1/blobs/*', '/v1/events'];
+const OWN_PATHS = ['/v1/models/*', '/v1/resolve/*', '/v1/blobs/*', '/v1/events', '/', '/models/*'];
 
 /** What the list endpoint returns for each model: the record plus its latest version. */
 export interface ModelSummary extends ModelRecord {
@@ -355,6 +358,8 @@ export function createRegistryApp(options: RegistryAppOptions): Hono {
       }
     });
   });
+
+  app.route('/', createDocsPages({ store, ...options.pages }));
 
   return installErrorHandling(app);
 }

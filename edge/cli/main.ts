@@ -10,6 +10,7 @@ const COMMANDS: Record<string, Loader> = {
   registry: () => import('../../registry/cli/registry.ts'),
   publish: () => import('../../registry/cli/publish.ts'),
   models: () => import('../../registry/cli/models.ts'),
+  'model-host': () => import('../../model-host/cli.ts'),
 };
 
 function overview(): string {
