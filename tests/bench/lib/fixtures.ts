@@ -2,7 +2,7 @@
 // published to it (a tiny generated one and the real OCR direction classifier), the engine's model
 // manager over the CPU worker pool or in-process sessions, and the sandboxed model-host.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NamedTensors } from '../../../wit/types.ts';
@@ -63,6 +63,8 @@ export interface Workspace {
 
 export function createWorkspace(prefix = 'edgenn-bench-'): Workspace {
   const dir = mkdtempSync(join(tmpdir(), prefix));
+  // Traversable by others, so the model-host (which drops root for `nobody`) can reach its cache here.
+  chmodSync(dir, 0o711);
   return {
     dir,
     file(name, bytes) {
@@ -137,15 +139,17 @@ export function modelHostAvailable(): boolean {
 
 export async function startBenchHost(opts: { registry: BenchRegistry; ws: Workspace; preload?: string[]; batching?: Partial<BatchingOptions>; memoryBudget?: number | string; name?: string }): Promise<HostHandle> {
   const name = opts.name ?? `mh-${randomBytes(3).toString('hex')}`;
-  const runDir = join(opts.ws.dir, `run-${name}`);
-  mkdirSync(runDir, { recursive: true, mode: 0o700 });
   const cacheDir = join(opts.ws.dir, `cache-${name}`);
-  mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
+  mkdirSync(join(cacheDir, 'run'), { recursive: true, mode: 0o711 });
+  chmodSync(cacheDir, 0o711);
   const logs: string[] = [];
   const t0 = performance.now();
   const host = startModelHost({
     registryUrl: opts.registry.url,
-    socketPath: join(runDir, 'mh.sock'),
+    // Under the cache directory, which every version of the sandbox lets the host read (older ones
+    // allowed only writes to the socket's own directory). Not the cache directory itself: Node 20
+    // aborts when one path is given twice to --allow-fs-write.
+    socketPath: join(cacheDir, 'run', 'mh.sock'),
     cacheDir,
     ...(opts.preload ? { preload: opts.preload } : {}),
     ...(opts.batching ? { batching: opts.batching } : {}),
@@ -156,11 +160,20 @@ export async function startBenchHost(opts: { registry: BenchRegistry; ws: Worksp
     },
     readyTimeoutMs: 180_000,
   });
+  // A host that keeps dying at start would be restarted for ever: give up after two restarts.
+  let watch: NodeJS.Timeout | undefined;
+  const crashing = new Promise<never>((_, reject) => {
+    watch = setInterval(() => {
+      if (host.restarts >= 2) reject(new Error(`the model-host restarted ${host.restarts} times while starting`));
+    }, 100);
+  });
   try {
-    await host.ready();
+    await Promise.race([host.ready(), crashing]);
   } catch (err) {
     await host.stop().catch(() => {});
     throw new Error(`the model-host did not become ready: ${(err as Error).message}\n${logs.slice(-15).join('\n')}`);
+  } finally {
+    clearInterval(watch);
   }
   return { host, logs, readyMs: performance.now() - t0, stop: () => host.stop() };
 }
