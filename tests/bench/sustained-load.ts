@@ -1,4 +1,111 @@
-import type { BenchContext, BenchReport } from './lib/report.ts';
-export async function run(_ctx: BenchContext): Promise<BenchReport> {
-  throw new Error('not written yet');
+// Sustained load: N seconds (default 60; --quick 10; --seconds N) of mixed closed-loop traffic over
+// several models in both placements (CPU worker threads in this process, the model-host child), with
+// every error counted, p99 per model, and resident memory after the run against after warm-up.
+import { addModel } from '../fixtures/onnx-models.ts';
+import type { NamedTensors } from '../../wit/types.ts';
+import { addInput, clsInput, createBenchManager, createWorkspace, modelHostAvailable, OCR_CLS, rssOf, startBenchHost, startBenchRegistry, type HostHandle, type InputMaker } from './lib/fixtures.ts';
+import { closedLoop } from './lib/load.ts';
+import { createReport, type BenchContext, type BenchReport } from './lib/report.ts';
+import { fmt, Histogram, MiB } from './lib/stats.ts';
+
+interface Route {
+  label: string;
+  input: InputMaker;
+  infer: (x: NamedTensors) => Promise<unknown>;
+  hist: Histogram;
+  errors: number;
+}
+
+export async function run(ctx: BenchContext): Promise<BenchReport> {
+  const seconds = ctx.seconds ?? (ctx.quick ? 10 : 60);
+  const warmupS = ctx.quick ? 2 : 5;
+  const concurrency = 8;
+  const report = createReport('sustained-load', `Sustained load: ${seconds} s of mixed traffic over both placements`, ctx);
+  report.baseline = `each process's resident memory after ${warmupS} s of the same traffic (warm-up), in the same run.`;
+  const ws = createWorkspace();
+  const registry = await startBenchRegistry(ws);
+  let host: HostHandle | undefined;
+  const { manager } = createBenchManager({ registry, ws, backend: 'cpu-pool' });
+  const routes: Route[] = [];
+  const memory: { t: number; edge: number; host: number }[] = [];
+  try {
+    const tiny = await registry.publish(addModel({ width: 16 }), { name: 'tiny', version: '1.0.0' });
+    const cls = await registry.publish(OCR_CLS, { name: 'ocr-cls', version: '1.0.0' });
+    for (const m of [tiny, cls]) {
+      await manager.ensure(m, { pin: true });
+      await manager.route(m.name, '', m.version);
+    }
+    const add = addInput(16);
+    const img = clsInput();
+    routes.push({ label: 'tiny via CPU workers', input: add, infer: (x) => manager.get({ name: 'tiny' }).infer(x), hist: new Histogram(), errors: 0 });
+    routes.push({ label: 'ocr-cls via CPU workers', input: img, infer: (x) => manager.get({ name: 'ocr-cls' }).infer(x), hist: new Histogram(), errors: 0 });
+    if (modelHostAvailable()) {
+      host = await startBenchHost({ registry, ws, preload: ['tiny', 'ocr-cls'] });
+      const client = host.host.client;
+      routes.push({ label: 'tiny via model-host', input: add, infer: (x) => client.infer('tiny', '', x), hist: new Histogram(), errors: 0 });
+      routes.push({ label: 'ocr-cls via model-host', input: img, infer: (x) => client.infer('ocr-cls', '', x), hist: new Histogram(), errors: 0 });
+    } else report.notes.push('The model-host bundle is not built on this commit: only the CPU placement carried traffic.');
+
+    let measuring = false;
+    const errorSamples = new Set<string>();
+    const call = async (c: number) => {
+      // Each caller keeps to one route, so a fast route cannot crowd the slow ones out.
+      const r = routes[c % routes.length]!;
+      const t0 = performance.now();
+      try {
+        await r.infer(r.input());
+        if (measuring) r.hist.record((performance.now() - t0) * 1000);
+      } catch (err) {
+        if (measuring) r.errors++;
+        if (errorSamples.size < 5) errorSamples.add(String((err as Error).message).slice(0, 160));
+        throw err;
+      }
+    };
+    ctx.log(`sustained-load: warm-up ${warmupS} s`);
+    await closedLoop({ concurrency, durationMs: warmupS * 1000, keepSamples: false }, call);
+    const sample = (t: number) => memory.push({ t, edge: process.memoryUsage.rss(), host: rssOf(host?.host.pid) });
+    sample(0);
+    measuring = true;
+    const t0 = performance.now();
+    const timer = setInterval(() => sample(Math.round((performance.now() - t0) / 1000)), 1000);
+    ctx.log(`sustained-load: ${seconds} s at concurrency ${concurrency} over ${routes.length} routes`);
+    const total = await closedLoop({ concurrency, durationMs: seconds * 1000, keepSamples: false }, call);
+    clearInterval(timer);
+    sample(Math.round((performance.now() - t0) / 1000));
+    const after = memory.at(-1)!;
+    const warm = memory[0]!;
+    report.tables.push({
+      title: `${seconds} s, ${concurrency} closed-loop callers, ${concurrency / routes.length} per route`,
+      columns: ['route', 'requests', 'errors', 'req/s', 'p50 ms', 'p99 ms', 'max ms'],
+      rows: [
+        ...routes.map((r) => {
+          const s = r.hist.summary();
+          return [r.label, s.n + r.errors, r.errors, fmt(s.n / total.elapsedS), fmt(s.p50 / 1000), fmt(s.p99 / 1000), fmt(s.max / 1000)];
+        }),
+        ['all', total.requests, total.errors, fmt(total.rps), fmt(total.latencyUs.p50 / 1000), fmt(total.latencyUs.p99 / 1000), fmt(total.latencyUs.max / 1000)],
+      ],
+    });
+    const peak = (k: 'edge' | 'host') => Math.max(...memory.map((m) => m[k]));
+    report.tables.push({
+      title: 'Resident memory (MiB)',
+      columns: ['process', 'after warm-up', 'peak during run', 'after run', 'after / warm-up'],
+      rows: [
+        ['edge side (this process: CPU workers, registry, load generator)', fmt(MiB(warm.edge)), fmt(MiB(peak('edge'))), fmt(MiB(after.edge)), `${fmt(after.edge / warm.edge)}×`],
+        ...(host ? [['model-host', fmt(MiB(warm.host)), fmt(MiB(peak('host'))), fmt(MiB(after.host)), `${fmt(after.host / warm.host)}×`]] : []),
+      ],
+    });
+    report.targets.push({ what: 'errors during the run', target: '0', measured: `${total.errors} of ${total.requests}`, met: total.errors === 0 });
+    report.targets.push({ what: 'p99 over all routes', target: 'bounded (reported)', measured: `${fmt(total.latencyUs.p99 / 1000)} ms`, met: null });
+    report.targets.push({ what: 'edge-side RSS after run / after warm-up', target: '≤ 1.2×', measured: `${fmt(after.edge / warm.edge)}×`, met: after.edge / warm.edge <= 1.2 });
+    if (host) report.targets.push({ what: 'model-host RSS after run / after warm-up', target: '≤ 1.2×', measured: `${fmt(after.host / warm.host)}×`, met: after.host / warm.host <= 1.2 });
+    if (errorSamples.size) report.notes.push(`Errors seen: ${[...errorSamples].join(' / ')}`);
+    report.notes.push('Default batching (maxBatchSize 8, 2 ms queue delay) in both placements. The edge itself (workerd handlers, HTTP front) is not on this path yet; the CPU workers run in the benchmark process, as they run in the edge process.');
+  } finally {
+    await host?.stop();
+    await manager.close();
+    await registry.close();
+    ws.cleanup();
+  }
+  report.data = { memory, routes: routes.map((r) => ({ label: r.label, errors: r.errors, latencyUs: r.hist.summary() })) };
+  return report;
 }

@@ -1,6 +1,6 @@
 // A closed-loop load generator: `concurrency` callers each send the next request as soon as the last
 // one answers, for a bounded time and count, recording each latency (µs) and each failure.
-import { summarize, type Summary } from './stats.ts';
+import { Histogram, summarize, type Summary } from './stats.ts';
 
 export interface LoadOptions {
   concurrency: number;
@@ -12,6 +12,8 @@ export interface LoadOptions {
   warmupPerCaller?: number;
   /** Called for every completed request with its latency, e.g. to sample memory. */
   onTick?: () => void;
+  /** Keep every latency in `samplesUs` (default true); false keeps only a fixed-size histogram. */
+  keepSamples?: boolean;
 }
 
 export interface LoadResult {
@@ -29,6 +31,8 @@ export interface LoadResult {
 /** Runs `call(callerIndex, seq)` in a closed loop. A thrown error counts as a failed request. */
 export async function closedLoop(opts: LoadOptions, call: (caller: number, seq: number) => Promise<unknown>): Promise<LoadResult> {
   const samples: number[] = [];
+  const keep = opts.keepSamples ?? true;
+  const hist = new Histogram();
   const errorSamples = new Set<string>();
   let errors = 0;
   let seq = 0;
@@ -44,7 +48,9 @@ export async function closedLoop(opts: LoadOptions, call: (caller: number, seq: 
       const t0 = performance.now();
       try {
         await call(c, n);
-        samples.push((performance.now() - t0) * 1000);
+        const us = (performance.now() - t0) * 1000;
+        if (keep) samples.push(us);
+        else hist.record(us);
       } catch (err) {
         errors++;
         if (errorSamples.size < 5) errorSamples.add(err instanceof Error ? `${(err as { code?: string }).code ?? err.name}: ${err.message}`.slice(0, 200) : String(err));
@@ -54,7 +60,8 @@ export async function closedLoop(opts: LoadOptions, call: (caller: number, seq: 
   }
   await Promise.all(Array.from({ length: opts.concurrency }, (_, c) => caller(c)));
   const elapsedS = (performance.now() - start) / 1000;
-  return { concurrency: opts.concurrency, requests: samples.length + errors, errors, errorSamples: [...errorSamples], elapsedS, rps: samples.length / elapsedS, latencyUs: summarize(samples), samplesUs: samples };
+  const ok = keep ? samples.length : hist.n;
+  return { concurrency: opts.concurrency, requests: ok + errors, errors, errorSamples: [...errorSamples], elapsedS, rps: ok / elapsedS, latencyUs: keep ? summarize(samples) : hist.summary(), samplesUs: samples };
 }
 
 /** One request at a time, `n` times after `warmup` unmeasured ones: latency without queueing. */

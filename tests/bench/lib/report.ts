@@ -18,7 +18,7 @@ export interface Target {
   what: string;
   target: string;
   measured: string;
-  /** null when it could not be measured in this run (a part not built yet). */
+  /** null when it could not be measured in this run (a part not built yet), or when it is only reported. */
   met: boolean | null;
 }
 
@@ -50,7 +50,7 @@ export function createReport(name: string, title: string, ctx: BenchContext): Be
   return { name, title, quick: ctx.quick, startedAt: new Date().toISOString(), durationS: 0, machine: describeMachine(), baseline: '', tables: [], targets: [], notes: [], data: {}, started: performance.now() };
 }
 
-const verdict = (t: Target): string => (t.met === null ? 'not measured' : t.met ? 'met' : '**missed**');
+const verdict = (t: Target): string => (t.met === null ? (t.measured === '–' ? 'not measured' : 'reported') : t.met ? 'met' : '**missed**');
 
 export function toMarkdown(r: BenchReport): string {
   const lines = [`# ${r.title}`, '', `Run ${r.startedAt}${r.quick ? ' (quick mode)' : ''}, ${Math.round(r.durationS)} s. Machine: ${machineLine(r.machine)}.`, ''];

@@ -32,3 +32,37 @@ export function fmt(x: number | undefined, digits = 3): string {
 
 export const us = (ms: number): number => ms * 1000;
 export const MiB = (bytes: number): number => bytes / 1048576;
+
+/** Log-bucketed latency histogram (1% resolution): fixed memory however long a run lasts. */
+export class Histogram {
+  private readonly buckets = new Map<number, number>();
+  n = 0;
+  max = 0;
+  min = Number.POSITIVE_INFINITY;
+  sum = 0;
+  private static readonly BASE = Math.log(1.01);
+
+  record(us: number): void {
+    const k = us <= 1 ? 0 : Math.ceil(Math.log(us) / Histogram.BASE);
+    this.buckets.set(k, (this.buckets.get(k) ?? 0) + 1);
+    this.n++;
+    this.sum += us;
+    if (us > this.max) this.max = us;
+    if (us < this.min) this.min = us;
+  }
+
+  percentile(q: number): number {
+    if (this.n === 0) return Number.NaN;
+    const rank = Math.max(1, Math.ceil(q * this.n));
+    let seen = 0;
+    for (const k of [...this.buckets.keys()].sort((a, b) => a - b)) {
+      seen += this.buckets.get(k)!;
+      if (seen >= rank) return Math.min(this.max, k === 0 ? 1 : Math.exp(k * Histogram.BASE));
+    }
+    return this.max;
+  }
+
+  summary(): Summary {
+    return { n: this.n, p50: this.percentile(0.5), p90: this.percentile(0.9), p99: this.percentile(0.99), mean: this.n ? this.sum / this.n : Number.NaN, min: this.n ? this.min : Number.NaN, max: this.n ? this.max : Number.NaN };
+  }
+}
