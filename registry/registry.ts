@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Hono } from 'hono';
 import { createRegistryApp, type RegistryAppOptions } from './app.ts';
-import { openEventLog, type EventLog } from './events.ts';
+import { openEventLog, reconcileEvents, type EventLog } from './events.ts';
 import { OciLayoutStore } from './oci-layout-store.ts';
 
 export interface RegistryOptions extends Omit<RegistryAppOptions, 'store' | 'events' | 'shutdown'> {
@@ -28,6 +28,8 @@ export async function createRegistry(options: RegistryOptions): Promise<Registry
   const events = await openEventLog(join(dir, 'events.jsonl'));
   const store = new OciLayoutStore(dir, { onChange: (change) => events.append(change) });
   await store.init();
+  const caughtUp = await reconcileEvents(events, await store.list());
+  if (caughtUp.length) appOptions.log?.(`registry: announced ${caughtUp.length} change(s) a previous run stored but did not get to announce`);
   const shutdown = new AbortController();
   const app = createRegistryApp({ ...appOptions, store, events, shutdown: shutdown.signal });
   return {
