@@ -22,7 +22,7 @@ export interface BenchEdge {
   /** ms from spawn to the listening line, and to /healthz/ready. */
   listenMs: number;
   readyMs: number;
-  publish(file: string, name: string, version?: string, aliases?: string[]): Promise<void>;
+  publish(file: string, name: string, version?: string, aliases?: string[], placement?: 'cpu' | 'gpu' | 'auto'): Promise<void>;
   deploy(handler: string, name: string, route: string, models: string[]): Promise<void>;
   waitReady(timeoutMs?: number): Promise<number>;
   output(): string;
@@ -63,8 +63,8 @@ export async function startEdge(ws: Workspace, ctx: BenchContext, extraArgs: str
     token,
     listenMs: s.startMs,
     readyMs,
-    async publish(file, name, version = '1.0.0', aliases = []) {
-      await registry.publish(file, { name, version, placement: 'cpu', aliases });
+    async publish(file, name, version = '1.0.0', aliases = [], placement = 'cpu') {
+      await registry.publish(file, { name, version, placement, aliases });
     },
     async deploy(handler, name, route, models) {
       ctx.log(`edge: deploying ${name}`);

@@ -2,7 +2,7 @@
 // published to it (a tiny generated one and the real OCR direction classifier), the engine's model
 // manager over the CPU worker pool or in-process sessions, and the sandboxed model-host.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NamedTensors } from '../../../wit/types.ts';
@@ -190,3 +190,19 @@ export function rssOf(pid: number | undefined): number {
 }
 
 export const readBytes = (path: string): Uint8Array => readFileSync(path);
+
+/** Child processes of `parent` whose command line contains `needle` (e.g. the model-host under `edgenn serve`). */
+export function childPids(parent: number, needle: string): number[] {
+  const out: number[] = [];
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === parent && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(needle)) out.push(Number(pid));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return out;
+}
