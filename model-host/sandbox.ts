@@ -129,10 +129,11 @@ export function planSandbox(opts: SandboxOptions): SandboxPlan {
       // The ESM loader reads the project's package.json to learn that dist/*.js are modules.
       join(opts.projectRoot, 'package.json'),
       ...both(opts.cacheDir),
+      ...(socketDir ? both(socketDir) : []),
     ];
     const writes = [...both(opts.cacheDir), ...(socketDir ? both(socketDir) : [])];
     argv.push(flag, ...reads.map((p) => `--allow-fs-read=${p}`), ...writes.map((p) => `--allow-fs-write=${p}`), '--allow-addons');
-    active.push(`Node permission model (${flag})`, 'file reads limited to dist/, node_modules/, package.json and the cache', `file writes limited to the cache${socketDir ? ' and the socket directory' : ''}`, 'no child processes', 'no worker threads', 'no WASI');
+    active.push(`Node permission model (${flag})`, `file reads limited to dist/, node_modules/, package.json and the cache${socketDir ? ' and socket directory' : ''}`, `file writes limited to the cache${socketDir ? ' and the socket directory' : ''}`, 'no child processes', 'no worker threads', 'no WASI');
     unavailable.push('native addons are allowed (ONNX Runtime needs them) and read model files themselves, outside the fs allow-list');
     unavailable.push('network access is not restricted by the permission model (the model-host only dials the registry)');
   } else {
