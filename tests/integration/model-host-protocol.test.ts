@@ -146,7 +146,7 @@ describe('model-host v2 protocol', () => {
     expect(text).toMatch(/edgenn_model_host_request_failures_total\{model="adder",version="1.0.0",code="invalid-argument"\} [1-9]/);
     expect(text).toMatch(/edgenn_model_host_request_duration_seconds_bucket\{le="[^"]+",model="adder",version="1.0.0"\}/);
     expect(text).toMatch(/edgenn_model_host_load_seconds_count\{model="adder",version="2.0.0"\} 1/);
-    expect(text).toMatch(/edgenn_model_host_resident_bytes\{model="adder",version="1.0.0"\} \d+/);
-    expect(text).toMatch(/edgenn_model_host_model_provider\{model="adder",version="1.0.0",provider="cpu"\} 1/);
+    expect(text).toMatch(/edgenn_model_host_resident_bytes\{model="adder",version="2.0.0"\} [1-9]\d*/);
+    expect(text).toMatch(/edgenn_model_host_model_provider\{model="adder",version="2.0.0",provider="cpu"\} 1/);
   });
 });
