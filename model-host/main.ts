@@ -8,6 +8,7 @@ import { createOrtBackend } from './engine/ort-backend.ts';
 import { toEdgennError } from '../wit/errors.ts';
 import { createModelHostApp } from './app.ts';
 import { createModelHostMetrics } from './metrics.ts';
+import { followRegistry } from './follow.ts';
 import { preloadAll, resolvePreloadList } from './preload.ts';
 import { listen } from './server.ts';
 import { HOST_OPTIONS, batchingFrom, parseBytes, preloadFrom } from './options.ts';
@@ -84,9 +85,16 @@ async function main(): Promise<number> {
 
   let preloads: string[] | undefined;
   const app = createModelHostApp({ manager, registry, metrics, preloads: () => preloads, testProbes: values['test-probes'] === true });
-  const server = await listen(app, cfg.socket ? { socketPath: cfg.socket } : { port: cfg.port! });
+  let server;
+  try {
+    server = await listen(app, cfg.socket ? { socketPath: cfg.socket } : { port: cfg.port! });
+  } catch (err) {
+    log(`model-host: cannot listen: ${(err as Error).message}`);
+    return EXIT_CONFIG;
+  }
   log(`model-host: listening on ${server.address}; memory budget ${(cfg.budget / 1024 ** 3).toFixed(2)} GiB; cache ${cfg.cache}`);
 
+  const following = new AbortController();
   let stopping = false;
   const stop = async (why: string, code: number): Promise<void> => {
     if (stopping) return;
@@ -94,7 +102,8 @@ async function main(): Promise<number> {
     log(`model-host: ${why}: draining and stopping`);
     const force = setTimeout(() => process.exit(code), 10_000);
     force.unref();
-    await server.close();
+    following.abort();
+    await server!.close();
     await manager.close().catch(() => {});
     process.exit(code);
   };
@@ -113,6 +122,7 @@ async function main(): Promise<number> {
     await preloadAll({ manager, registry, refs: list, log });
     preloads = list;
     log('model-host: ready');
+    void followRegistry({ manager, registry, signal: following.signal, log });
   } catch (err) {
     const e = toEdgennError(err);
     log(`model-host: preload failed: ${e.code}: ${e.message}`);

@@ -16,6 +16,7 @@ import type { BatchingOptions } from './engine/types.ts';
 import { createModelHostApp } from './app.ts';
 import { createV2Client, type V2Client } from './client.ts';
 import { createModelHostMetrics, type ModelHostMetrics } from './metrics.ts';
+import { followRegistry } from './follow.ts';
 import { preloadAll } from './preload.ts';
 import { listen, type Listening } from './server.ts';
 
@@ -63,6 +64,8 @@ export interface InProcessHost {
   /** Sets what /v2/health/ready waits for (undefined = still preloading). */
   setPreloads(refs: string[] | undefined): void;
   preload(refs: string[]): Promise<void>;
+  /** Follows the registry's change feed (as main.ts does after preloading) until close. */
+  follow(): void;
   close(): Promise<void>;
 }
 
@@ -84,6 +87,7 @@ export async function startInProcessHost(opts: { dir: string; registryUrl: strin
   const socketPath = join(opts.dir, 'mh.sock');
   const listening = await listen(app, { socketPath });
   const client = createV2Client({ socketPath });
+  const following = new AbortController();
   return {
     manager,
     metrics,
@@ -97,7 +101,11 @@ export async function startInProcessHost(opts: { dir: string; registryUrl: strin
       await preloadAll({ manager, registry, refs, log });
       preloads = refs;
     },
+    follow() {
+      void followRegistry({ manager, registry, signal: following.signal, log });
+    },
     async close() {
+      following.abort();
       await client.close();
       await listening.close();
       await manager.close();
