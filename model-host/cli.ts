@@ -13,8 +13,8 @@ export const command: Command = {
 
 Runs the model-host under a supervisor that restarts it with backoff when it dies. It preloads the
 models named by --preload plus the registry's models marked preload, and answers ready (GET
-/v2/health/ready) only once all of them are warm. Default socket: <data>/run/model-host.sock (mode
-0600); --port N serves on 127.0.0.1:N instead. Default cache: <data>/cache.`,
+/v2/health/ready) only once all of them are warm. Default socket: <data>/run/model-host/model-host.sock
+(mode 0600, in a directory of its own); --port N serves on 127.0.0.1:N instead. Default cache: <data>/cache.`,
   options: HOST_OPTIONS,
   async run(args, flags) {
     if (!flags.registry) throw new UsageError('--registry URL is required (the registry to fetch models from)');
@@ -28,7 +28,7 @@ models named by --preload plus the registry's models marked preload, and answers
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
-    const socketPath = flags.port === undefined ? resolve(typeof v.socket === 'string' ? v.socket : join(flags.data, 'run', 'model-host.sock')) : undefined;
+    const socketPath = flags.port === undefined ? resolve(typeof v.socket === 'string' ? v.socket : join(flags.data, 'run', 'model-host', 'model-host.sock')) : undefined;
     if (socketPath) mkdirSync(dirname(socketPath), { recursive: true, mode: 0o700 });
     const cacheDir = resolve(typeof v.cache === 'string' ? v.cache : join(flags.data, 'cache'));
     mkdirSync(cacheDir, { recursive: true, mode: 0o700 });

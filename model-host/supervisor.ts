@@ -2,7 +2,6 @@
 // with capped exponential backoff when it dies (it preloads again at start), and never leaves
 // an orphan. Requests while it is down fail at once with `unavailable`; none hang.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { dirname } from 'node:path';
 import { distEntry, projectRoot } from '../edge/paths.ts';
 import { EdgennError } from '../wit/errors.ts';
 import type { BatchingOptions } from './engine/types.ts';
@@ -89,7 +88,7 @@ export function startModelHost(opts: ModelHostOptions): ModelHost {
     args,
     projectRoot,
     cacheDir: opts.cacheDir,
-    ...(opts.socketPath ? { socketDir: dirname(opts.socketPath) } : {}),
+    ...(opts.socketPath ? { socketPath: opts.socketPath } : {}),
     ...(opts.user ? { user: opts.user } : {}),
     ...(opts.readToken ? { readToken: opts.readToken } : {}),
   });

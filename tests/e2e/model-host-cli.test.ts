@@ -44,7 +44,7 @@ async function until(what: string, check: () => boolean | Promise<boolean>, trie
 /** Starts `edgenn model-host` and resolves with the CLI process, the model-host child's pid and the socket. */
 async function startCli(name: string): Promise<{ cli: ChildProcess; childPid: number; socketPath: string; output: () => string }> {
   const data = join(tmp.dir, name);
-  const socketPath = join(data, 'run', 'model-host.sock');
+  const socketPath = join(data, 'run', 'model-host', 'model-host.sock');
   const cli = spawn(process.execPath, [join(projectRoot, 'edge/cli/edgenn.js'), 'model-host', '--registry', registry.url, '--data', data, '--preload', 'adder'], { stdio: ['ignore', 'pipe', 'pipe'] });
   started.push(cli);
   let out = '';
