@@ -176,7 +176,8 @@ export function createModelHostApp(opts: ModelHostAppOptions): Hono {
   const infer = async (c: Context): Promise<Response> => {
     const started = performance.now();
     const { name, version } = c.req.param() as { name: string; version?: string };
-    let labels = { model: name, version: version ?? '' };
+    // Labels come from a resolved model only: arbitrary names in URLs must not mint new series.
+    let labels = { model: '(unresolved)', version: '' };
     try {
       const deadline = deadlineOf(c);
       const model = ready(name, version);
@@ -201,7 +202,7 @@ export function createModelHostApp(opts: ModelHostAppOptions): Hono {
 
   // ---- Triton repository extension: lifecycle work, answered when done.
   const bodyJson = async (c: Context): Promise<Record<string, unknown>> => {
-    const text = await c.req.text();
+    const text = Buffer.from(await readBody(c, 64 * 1024)).toString('utf8');
     if (!text.trim()) return {};
     try {
       const v = JSON.parse(text) as unknown;
