@@ -14,8 +14,10 @@ export const command: Command = {
 Runs the model-host under a supervisor that restarts it with backoff when it dies. It preloads the
 models named by --preload plus the registry's models marked preload, and answers ready (GET
 /v2/health/ready) only once all of them are warm. Default socket: <data>/run/model-host/model-host.sock
-(mode 0600, in a directory of its own); --port N serves on 127.0.0.1:N instead. Default cache: <data>/cache.`,
-  options: HOST_OPTIONS,
+(mode 0600, in a directory of its own); --port N serves on 127.0.0.1:N instead. Default cache: <data>/cache.
+--read-token T (default $EDGENN_READ_TOKEN): for a registry that requires a token for reads; it is the
+only token the sandboxed process gets (the admin token, --token / $EDGENN_TOKEN, never is).`,
+  options: { ...HOST_OPTIONS, 'read-token': { type: 'string' } },
   async run(args, flags) {
     if (!flags.registry) throw new UsageError('--registry URL is required (the registry to fetch models from)');
     const v = args.values;
@@ -32,6 +34,7 @@ models named by --preload plus the registry's models marked preload, and answers
     if (socketPath) mkdirSync(dirname(socketPath), { recursive: true, mode: 0o700 });
     const cacheDir = resolve(typeof v.cache === 'string' ? v.cache : join(flags.data, 'cache'));
     mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
+    const readToken = typeof v['read-token'] === 'string' ? v['read-token'] : process.env.EDGENN_READ_TOKEN;
     const host = startModelHost({
       registryUrl: flags.registry,
       ...(socketPath ? { socketPath } : { port: flags.port! }),
@@ -39,6 +42,7 @@ models named by --preload plus the registry's models marked preload, and answers
       preload: preloadFrom(v),
       ...(memoryBudget !== undefined ? { memoryBudget } : {}),
       batching,
+      ...(readToken ? { readToken } : {}),
       log: (line) => console.error(line),
     });
     const stopped = new Promise<void>((done) => {
