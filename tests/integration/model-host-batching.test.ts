@@ -45,6 +45,8 @@ describe('model-host batching', () => {
     // 27 requests ran in fewer batches than requests: some ran together.
     expect(sum).toBe(27);
     expect(count).toBeLessThan(sum);
+    expect(metrics).toMatch(/edgenn_model_host_batch_rows_sum\{model="adder",version="1.0.0"\} 54/);
+    expect(metrics).toMatch(/edgenn_model_host_queue_depth\{model="adder",version="1.0.0"\} \d+/);
   });
 
   it('refuses requests beyond the queue limit with 503 busy and Retry-After, and serves the rest', async () => {
