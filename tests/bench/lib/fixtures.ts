@@ -140,16 +140,17 @@ export function modelHostAvailable(): boolean {
 export async function startBenchHost(opts: { registry: BenchRegistry; ws: Workspace; preload?: string[]; batching?: Partial<BatchingOptions>; memoryBudget?: number | string; name?: string }): Promise<HostHandle> {
   const name = opts.name ?? `mh-${randomBytes(3).toString('hex')}`;
   const cacheDir = join(opts.ws.dir, `cache-${name}`);
-  mkdirSync(join(cacheDir, 'run'), { recursive: true, mode: 0o711 });
-  chmodSync(cacheDir, 0o711);
+  const runDir = join(opts.ws.dir, `run-${name}`);
+  for (const d of [cacheDir, runDir]) {
+    mkdirSync(d, { recursive: true, mode: 0o711 });
+    chmodSync(d, 0o711);
+  }
   const logs: string[] = [];
   const t0 = performance.now();
   const host = startModelHost({
     registryUrl: opts.registry.url,
-    // Under the cache directory, which every version of the sandbox lets the host read (older ones
-    // allowed only writes to the socket's own directory). Not the cache directory itself: Node 20
-    // aborts when one path is given twice to --allow-fs-write.
-    socketPath: join(cacheDir, 'run', 'mh.sock'),
+    // A directory of its own (the sandbox hands it to the unprivileged user).
+    socketPath: join(runDir, 'mh.sock'),
     cacheDir,
     ...(opts.preload ? { preload: opts.preload } : {}),
     ...(opts.batching ? { batching: opts.batching } : {}),
