@@ -79,6 +79,7 @@ function edge(data: string, token = 'secret-token') {
 }
 
 const handler = (text: string) => `export default { async fetch(req, env) { return new Response(${JSON.stringify(text)} + ':' + (env.V ?? '') + ':' + new URL(req.url).pathname) } };\n`;
+const json = (r: Response): Promise<any> => r.json();
 const auth = { authorization: 'Bearer secret-token', 'content-type': 'application/json' };
 const manifest = (name: string, routes: string[], vars: Record<string, string> = {}) => ({ name, routes, models: [], vars });
 
@@ -100,7 +101,7 @@ describe('edge app', () => {
   it('refuses writes without the token', async () => {
     const res = await deploy({ manifest: manifest('hello', ['/hello/*']), module: handler('v1') }, { 'content-type': 'application/json' });
     expect(res.status).toBe(401);
-    const body = await res.json();
+    const body = await json(res);
     expect(body.error.code).toBe('unauthorized');
     expect(body.error.requestId).toBe(res.headers.get('x-request-id'));
     expect((await app.request('/v1/deployments/hello', { method: 'DELETE' })).status).toBe(401);
@@ -110,7 +111,7 @@ describe('edge app', () => {
   it('deploys, routes, and lists without variable values', async () => {
     const res = await deploy({ manifest: manifest('hello', ['/hello/*'], { V: 'one', SECRET: 's3' }), module: handler('v1') });
     expect(res.status).toBe(201);
-    const { deployment } = await res.json();
+    const { deployment } = await json(res);
     expect(deployment).toMatchObject({ name: 'hello', version: 1, state: 'ready', vars: ['V', 'SECRET'] });
     const hit = await app.request('/hello/world');
     expect(await hit.text()).toBe('v1:one:/hello/world');
@@ -121,7 +122,7 @@ describe('edge app', () => {
     expect(await bare.text()).toBe('v1:one:/hello');
     const miss = await app.request('/other');
     expect(miss.status).toBe(404);
-    expect((await miss.json()).error.message).toContain('edgenn deploy --route');
+    expect((await json(miss)).error.message).toContain('edgenn deploy --route');
     const list = await (await app.request('/v1/deployments')).json();
     expect(JSON.stringify(list)).not.toContain('s3');
     // Reserved paths go to the registry, never to a handler.
@@ -131,16 +132,16 @@ describe('edge app', () => {
   it('refuses a route another deployment owns, and reserved paths', async () => {
     const clash = await deploy({ manifest: manifest('other', ['/hello/*']), module: handler('x') });
     expect(clash.status).toBe(409);
-    expect((await clash.json()).error.message).toContain("'hello'");
+    expect((await json(clash)).error.message).toContain("'hello'");
     const reserved = await deploy({ manifest: manifest('other', ['/v1/x']), module: handler('x') });
     expect(reserved.status).toBe(400);
-    expect((await reserved.json()).error.message).toContain('reserved');
+    expect((await json(reserved)).error.message).toContain('reserved');
   });
 
   it('keeps the old version serving when the new one fails to start', async () => {
     const res = await deploy({ manifest: manifest('hello', ['/hello/*']), module: 'export default { nofetch: 1 };\n' });
     expect(res.status).toBe(400);
-    const { error } = await res.json();
+    const { error } = await json(res);
     expect(error.message).toContain('previous version keeps serving');
     expect(error.message).toContain('no fetch');
     expect(await (await app.request('/hello/x')).text()).toBe('v1:one:/hello/x');
@@ -149,7 +150,7 @@ describe('edge app', () => {
   it('switches to a new version and drains the old one', async () => {
     const res = await deploy({ manifest: manifest('hello', ['/hello/*', '/hi'], { V: 'two' }), module: handler('v2') });
     expect(res.status).toBe(201);
-    expect((await res.json()).deployment.version).toBe(2);
+    expect((await json(res)).deployment.version).toBe(2);
     expect(await (await app.request('/hi')).text()).toBe('v2:two:/hi');
     await expect.poll(() => runtime.stopped).toContain('hello@1');
   });
@@ -157,7 +158,7 @@ describe('edge app', () => {
   it('rolls back to the previous version, then has nothing older', async () => {
     const res = await app.request('/v1/deployments/hello/rollback', { method: 'POST', headers: auth });
     expect(res.status).toBe(200);
-    expect((await res.json()).deployment.version).toBe(1);
+    expect((await json(res)).deployment.version).toBe(1);
     expect(await (await app.request('/hello/x')).text()).toBe('v1:one:/hello/x');
     expect((await app.request('/hi')).status).toBe(404);
     const again = await app.request('/v1/deployments/hello/rollback', { method: 'POST', headers: auth });
