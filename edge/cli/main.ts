@@ -7,6 +7,10 @@ type Loader = () => Promise<{ command: Command }>;
 
 /** One line per command. */
 const COMMANDS: Record<string, Loader> = {
+  deploy: () => import('./deploy.ts'),
+  handlers: () => import('./handlers.ts'),
+  rollback: () => import('./rollback.ts'),
+  undeploy: () => import('./undeploy.ts'),
 };
 
 function overview(): string {
