@@ -15,8 +15,8 @@ import { EdgennError, toEdgennError } from '../wit/errors.ts';
 export interface CpuModelManager extends CpuModelSource {
   /** Fetches, loads and warms a version; resolves once it is ready. */
   ensure(manifest: ModelManifest, opts: { pin: boolean }): Promise<unknown>;
-  /** Lets a version go: unpinned, drained, then unloaded. */
-  release(name: string, version: string): Promise<void>;
+  /** Drains a version's in-flight requests, then closes it. */
+  unload(name: string, version: string): Promise<void>;
   status(): ModelStatus[];
 }
 
@@ -85,7 +85,7 @@ export function createLifecycle(opts: LifecycleOptions): Lifecycle {
       seen.add(k);
       await router.idle(c.manifest.name, c.manifest.version);
       try {
-        if (c.target === 'cpu') await opts.cpu?.release(c.manifest.name, c.manifest.version);
+        if (c.target === 'cpu') await opts.cpu?.unload(c.manifest.name, c.manifest.version);
         else await opts.modelHost?.()?.unload(c.manifest.name, c.manifest.version);
         log('info', 'model unloaded', { model: k, placement: c.target });
       } catch (err) {
@@ -206,7 +206,8 @@ export function createLifecycle(opts: LifecycleOptions): Lifecycle {
         }
         if (e.target === 'cpu') {
           try {
-            opts.cpu?.get(key(e.manifest));
+            if (!opts.cpu) throw new EdgennError('unavailable', 'the CPU worker pool is not running');
+            opts.cpu.get({ name: e.manifest.name, version: e.manifest.version });
           } catch (err) {
             problems.push(`model '${ref}' (${key(e.manifest)}) on the CPU pool: ${toEdgennError(err).message}`);
           }
