@@ -1,7 +1,7 @@
 // The edge's InferenceRouter: a manifest ref → the ready model version it routes to, in its
 // placement (CPU worker threads in this process, or the model-host). No I/O, no loading here.
 import type { InferenceClient, InferenceRouter } from './contracts.ts';
-import type { ModelManifest } from '../registry/manifest.ts';
+import type { ModelManifest, ModelRef } from '../registry/manifest.ts';
 import type { InferOptions, ReadyModel } from '../model-host/engine/types.ts';
 import type { NamedTensors } from '../wit/types.ts';
 import type { EdgeMetrics } from './metrics.ts';
@@ -13,7 +13,7 @@ export type Target = 'cpu' | 'model-host';
 
 /** What the router needs from the CPU ModelManager: a ready model, synchronously, or a typed throw. */
 export interface CpuModelSource {
-  get(ref: string): ReadyModel;
+  get(ref: ModelRef): ReadyModel;
 }
 
 export interface RouteEntry {
@@ -75,7 +75,7 @@ export function createPlacementRouter(opts: PlacementRouterOptions): PlacementRo
     const { name, version } = e.manifest;
     if (e.target === 'cpu') {
       if (!opts.cpu) throw new EdgennError('unavailable', 'the CPU worker pool is not running on this edge', { retryAfter: 1 });
-      return opts.cpu.get(concrete(name, version)).infer(inputs, o);
+      return opts.cpu.get({ name, version }).infer(inputs, o);
     }
     const host = opts.modelHost?.();
     if (!host) throw new EdgennError('unavailable', `the model-host that serves '${name}' is not running; retry shortly`, { retryAfter: 1 });
