@@ -236,8 +236,17 @@ export function createLifecycle(opts: LifecycleOptions): Lifecycle {
           if (signal.aborted) return;
           log('warn', 'registry change feed interrupted; reconnecting', { error: toEdgennError(err).message });
         }
-        // Bounded reconnect pace, whether the feed failed or simply ended.
-        await new Promise((r) => setTimeout(r, 1000).unref());
+        if (signal.aborted) return;
+        // Bounded reconnect pace, whether the feed failed or simply ended; cut short by the abort.
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(done, 1000);
+          function done() {
+            clearTimeout(t);
+            signal.removeEventListener('abort', done);
+            resolve();
+          }
+          signal.addEventListener('abort', done, { once: true });
+        });
       }
     },
 
