@@ -25,6 +25,8 @@ export interface LifecycleOptions {
   router: PlacementRouter;
   cpu?: CpuModelManager;
   modelHost?: () => InferenceClient | undefined;
+  /** Resolves once the model-host answers ready (it may still be starting at boot); rejects if it cannot start. */
+  modelHostReady?: () => Promise<void>;
   log: Log;
 }
 
@@ -47,6 +49,17 @@ export interface Lifecycle {
 
 const key = (m: { name: string; version: string }) => `${m.name}@${m.version}`;
 
+/** How long a load waits for a model-host that is still starting (one stuck child must not hold the queue). */
+const MODEL_HOST_WAIT_MS = 60_000;
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new EdgennError('unavailable', `${message} (waited ${ms} ms)`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
 export function createLifecycle(opts: LifecycleOptions): Lifecycle {
   const { registry, router, log } = opts;
   const holds = new Map<string, Set<string>>();
@@ -66,6 +79,7 @@ export function createLifecycle(opts: LifecycleOptions): Lifecycle {
       if (!opts.cpu) throw new EdgennError('unavailable', 'the CPU worker pool is not running on this edge');
       await opts.cpu.ensure(manifest, { pin: true });
     } else {
+      if (opts.modelHostReady) await withTimeout(opts.modelHostReady(), MODEL_HOST_WAIT_MS, 'the model-host did not become ready; see its log lines');
       const host = opts.modelHost?.();
       if (!host) {
         throw new EdgennError('unavailable', `model '${key(manifest)}' needs the model-host (placement ${manifest.placement}, ${manifest.size} bytes) but none is running`);
