@@ -45,6 +45,8 @@ export interface Lifecycle {
   follow(signal: AbortSignal): Promise<void>;
   /** Resolves when the work queued so far (loads, swaps, unloads) has finished. */
   settled(): Promise<void>;
+  /** Loads every routed model-host model again (after the model-host restarted, empty). */
+  reloadModelHost(): Promise<void>;
 }
 
 const key = (m: { name: string; version: string }) => `${m.name}@${m.version}`;
@@ -266,6 +268,22 @@ export function createLifecycle(opts: LifecycleOptions): Lifecycle {
 
     settled() {
       return serial(async () => undefined);
+    },
+
+    reloadModelHost() {
+      return serial(async () => {
+        const seen = new Set<string>();
+        for (const ref of router.refs()) {
+          const e = router.entry(ref);
+          if (!e || e.target !== 'model-host' || seen.has(key(e.manifest))) continue;
+          seen.add(key(e.manifest));
+          try {
+            await load(e.manifest, 'model-host');
+          } catch (err) {
+            log('error', 'reloading a model on the restarted model-host failed', { model: key(e.manifest), error: toEdgennError(err).message });
+          }
+        }
+      });
     },
   };
 }
