@@ -220,7 +220,9 @@ export function createDeployments(opts: DeploymentsOptions): Deployments {
 
     deploy(manifest, module) {
       return serial(async () => {
-        checkRouteConflicts(manifest, [...table.byName.values()].map((l) => l.spec.manifest));
+        // Deployments waiting to be restored still own their routes.
+        const owners = [...table.byName.values(), ...pendingRestore.values()].map((d) => d.spec.manifest);
+        checkRouteConflicts(manifest, owners);
         const spec = await store.stage(manifest, module);
         const hadOld = table.byName.has(manifest.name);
         let live: Live;
