@@ -81,6 +81,18 @@ describe('lifecycle', () => {
     expect(Array.from(out.y!.data as Float32Array)).toEqual([2, 2, 2, 2]);
   });
 
+  it('moves a bare name when a newer version is published (latest)', async () => {
+    await registry.publish(writeModel(join(dir, 'b1.onnx'), addModel({ bias: 5 })), { name: 'b', version: '1.0.0', placement: 'cpu' });
+    await lifecycle.acquire('svc@3', ['b']);
+    expect(router.entry('b')?.manifest.version).toBe('1.0.0');
+    await registry.publish(writeModel(join(dir, 'b2.onnx'), addModel({ bias: 6 })), { name: 'b', version: '1.1.0', placement: 'cpu' });
+    for (let i = 0; i < 200 && router.entry('b')?.manifest.version !== '1.1.0'; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(router.entry('b')?.manifest.version).toBe('1.1.0');
+    const out = await router.run('b', { x: x() }, {});
+    expect(Array.from(out.y!.data as Float32Array)).toEqual([6, 6, 6, 6]);
+    await lifecycle.release('svc@3');
+  });
+
   it('unloads what no one holds after release', async () => {
     await lifecycle.release('svc@1');
     expect(router.entry('a@stable')).toBeUndefined();
