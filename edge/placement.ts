@@ -79,7 +79,16 @@ export function createPlacementRouter(opts: PlacementRouterOptions): PlacementRo
     }
     const host = opts.modelHost?.();
     if (!host) throw new EdgennError('unavailable', `the model-host that serves '${name}' is not running; retry shortly`, { retryAfter: 1 });
-    return host.infer(name, version, inputs, o);
+    try {
+      return await host.infer(name, version, inputs, o);
+    } catch (err) {
+      // The edge routes here only what it loaded; a model-host that does not know it has restarted
+      // and is being refilled by the lifecycle: a moment's wait, not a missing model.
+      if (err instanceof EdgennError && err.code === 'not-found') {
+        throw new EdgennError('unavailable', `model '${name}@${version}' is being loaded again on the model-host (it restarted); retry shortly`, { retryAfter: 1, cause: err });
+      }
+      throw err;
+    }
   }
 
   return {
