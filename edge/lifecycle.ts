@@ -53,6 +53,8 @@ const key = (m: { name: string; version: string }) => `${m.name}@${m.version}`;
 
 /** How long a load waits for a model-host that is still starting (one stuck child must not hold the queue). */
 const MODEL_HOST_WAIT_MS = 60_000;
+/** How long an unload waits for the requests still running on the version it retires. */
+const DRAIN_WAIT_MS = 60_000;
 
 function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -99,7 +101,8 @@ export function createLifecycle(opts: LifecycleOptions): Lifecycle {
       const k = key(c.manifest);
       if (live.has(k) || seen.has(k)) continue;
       seen.add(k);
-      await router.idle(c.manifest.name, c.manifest.version);
+      // Bounded: a request that never settles must not hold the lifecycle queue (the unload drains too).
+      await withTimeout(router.idle(c.manifest.name, c.manifest.version), DRAIN_WAIT_MS, 'drain').catch(() => undefined);
       try {
         if (c.target === 'cpu') await opts.cpu?.unload(c.manifest.name, c.manifest.version);
         else await opts.modelHost?.()?.unload(c.manifest.name, c.manifest.version);
