@@ -12,6 +12,7 @@ export const root = dirname(dirname(fileURLToPath(import.meta.url)));
 export const ENTRIES = [
   'edge/cli/main.ts',
   'edge/cpu-worker.ts',
+  'edge/workerd/binding.ts',
 ];
 
 export async function build({ quiet = false } = {}) {

@@ -1,0 +1,379 @@
+// The one module that runs workerd: one process per deployment version, started from a generated
+// config, probed before it takes traffic, killed on a deadline overrun and restarted with backoff.
+import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { EdgennError, errorBody, errorHeaders } from '../../wit/errors.ts';
+import type { DeploymentSpec, InferenceRouter, WorkerInstance, WorkerRuntime, WorkerState } from '../contracts.ts';
+import { distEntry } from '../paths.ts';
+import { createHostApi, type HostListener } from '../host-api/server.ts';
+import { DEADLINE_REQUEST_HEADER, PROBE_HEADER, renderConfig, renderEntry } from './config.ts';
+import { defaultWorkerdPath, limitTools, spawnWorkerd, type WorkerdProcess } from './process.ts';
+
+export interface WorkerdRuntimeOptions {
+  /** Directory for sockets and generated configs (made mode 0700). */
+  runDir: string;
+  router: InferenceRouter;
+  log?: (line: string) => void;
+  workerdPath?: string;
+  /** How long a process may take to listen and answer the start probe (default 10 s). */
+  startTimeoutMs?: number;
+  /** First restart delay; doubles per consecutive failure up to `maxBackoffMs` (defaults 250 ms, 30 s). */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+  /** RLIMIT_DATA per process in MiB (default 768 + 2 × the manifest's memoryMb: V8 reserves ≈ 540 MiB at start). */
+  dataLimitMb?: (memoryMb: number) => number;
+  /** Largest tensor payload a handler may send to the host API (default 256 MiB). */
+  maxInferenceBodyBytes?: number;
+}
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
+/** A process that stayed up this long has its restart backoff reset. */
+const STABLE_MS = 30_000;
+/** Unix socket paths are limited to 107 bytes on Linux. */
+const MAX_SOCKET_PATH = 100;
+
+function errorResponse(err: EdgennError, requestId: string): Response {
+  return new Response(JSON.stringify(errorBody(err, requestId)), {
+    status: err.status,
+    headers: { 'content-type': 'application/json', 'x-request-id': requestId, ...errorHeaders(err) },
+  });
+}
+
+function responseHeaders(res: IncomingMessage): Headers {
+  const h = new Headers();
+  const raw = res.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (!HOP_BY_HOP.has(name)) h.append(name, raw[i + 1]!);
+  }
+  return h;
+}
+
+/** Asks a process's entry module, before any user code, whether the handler loaded and has fetch(). */
+function probe(socketPath: string, token: string, timeoutMs: number): Promise<{ hasFetch: boolean; hasDefault: boolean; exports: string[] }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ socketPath, path: '/', method: 'GET', headers: { host: 'edgenn-probe', [PROBE_HEADER]: token }, timeout: timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        try {
+          if (res.statusCode !== 200) throw new Error(text);
+          resolve(JSON.parse(text));
+        } catch {
+          reject(new Error(text.trim() || `probe answered HTTP ${res.statusCode}`));
+        }
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('probe timed out')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
+export function createWorkerdRuntime(options: WorkerdRuntimeOptions): WorkerRuntime {
+  const log = options.log ?? (() => {});
+  const workerdPath = options.workerdPath ?? defaultWorkerdPath();
+  const startTimeoutMs = options.startTimeoutMs ?? 10_000;
+  const backoffMs = options.backoffMs ?? 250;
+  const maxBackoffMs = options.maxBackoffMs ?? 30_000;
+  const dataLimitMb = options.dataLimitMb ?? ((m: number) => 768 + 2 * m);
+  const hostApi = createHostApi({ router: options.router, log, ...(options.maxInferenceBodyBytes ? { maxBodyBytes: options.maxInferenceBodyBytes } : {}) });
+  const instances = new Set<Instance>();
+  let closed = false;
+
+  mkdirSync(options.runDir, { recursive: true, mode: 0o700 });
+  chmodSync(options.runDir, 0o700);
+  const tools = limitTools();
+  if (!tools.setpriv || !tools.prlimit) log('workerd: setpriv/prlimit (util-linux) not found: workerd processes run without parent-death signal or data-size limit');
+
+  class Instance implements WorkerInstance {
+    state: WorkerState = 'starting';
+    restarts = 0;
+    private proc: WorkerdProcess | undefined;
+    private readonly agent = new Agent({ keepAlive: true, maxSockets: 256 });
+    private readonly dir: string;
+    private readonly socketPath: string;
+    private readonly probeToken = randomBytes(16).toString('hex');
+    private host: HostListener | undefined;
+    private backoff = backoffMs;
+    private nextStartAt = 0;
+    private readyAt = 0;
+    private restartTimer: NodeJS.Timeout | undefined;
+    /** Why we killed a process, so its other in-flight requests get the right error. */
+    private readonly killReasons = new WeakMap<WorkerdProcess, 'deadline' | 'stop'>();
+    private readonly label: string;
+
+    constructor(readonly spec: DeploymentSpec) {
+      this.label = `${spec.manifest.name}@${spec.version}`;
+      this.dir = join(options.runDir, `w-${randomBytes(4).toString('hex')}`);
+      this.socketPath = join(this.dir, 'w.sock');
+      if (this.socketPath.length > MAX_SOCKET_PATH) {
+        throw new EdgennError('invalid-argument', `the run directory ${options.runDir} is too long for Unix socket paths (${this.socketPath.length} > ${MAX_SOCKET_PATH} bytes); use a shorter --data directory`);
+      }
+    }
+
+    /** Writes config and modules, opens the host API socket, starts the first process. Rejects with invalid-argument. */
+    async boot(): Promise<void> {
+      const binding = distEntry('edge/workerd/binding.ts');
+      if (!existsSync(binding)) throw new EdgennError('unavailable', `the env.AI binding module ${binding} is missing; run \`node edge/build.mjs\``);
+      mkdirSync(this.dir, { mode: 0o700 });
+      copyFileSync(this.spec.modulePath, join(this.dir, 'handler.js'));
+      writeFileSync(join(this.dir, 'entry.js'), renderEntry(this.probeToken));
+      writeFileSync(join(this.dir, 'binding.js'), readFileSync(binding));
+      const hostKey = randomBytes(24).toString('hex');
+      const config = renderConfig({
+        manifest: this.spec.manifest,
+        serviceName: this.spec.manifest.name,
+        listenSocket: this.socketPath,
+        hostSocket: join(this.dir, 'h.sock'),
+        hostKey,
+        files: { handler: 'handler.js', entry: 'entry.js', binding: 'binding.js' },
+      });
+      writeFileSync(join(this.dir, 'config.capnp'), config, { mode: 0o600 });
+      const m = this.spec.manifest;
+      this.host = await hostApi.listen(join(this.dir, 'h.sock'), { deployment: m.name, version: this.spec.version, models: [...m.models], requestTimeoutMs: m.limits.requestTimeoutMs, key: hostKey });
+      const failure = await this.launch();
+      if (failure) throw new EdgennError('invalid-argument', failure);
+      this.becomeReady();
+    }
+
+    /** Takes traffic, unless the process died between its probe and now (then restarts it). */
+    private becomeReady(): void {
+      this.state = 'ready';
+      if (this.proc?.hasExited) this.onExit(this.proc);
+    }
+
+    /** Starts a process and waits until it answers the probe with a fetch handler; returns the reason it did not. */
+    private async launch(): Promise<string | undefined> {
+      try {
+        rmSync(this.socketPath, { force: true });
+      } catch {
+        // nothing to remove
+      }
+      const proc = spawnWorkerd({
+        workerdPath,
+        configPath: join(this.dir, 'config.capnp'),
+        cwd: this.dir,
+        dataLimitBytes: dataLimitMb(this.spec.manifest.limits.memoryMb) * 1024 * 1024,
+        onLine: (line, stream) => log(`workerd ${this.label} ${stream}: ${line.slice(0, 2000)}`),
+      });
+      this.proc = proc;
+      void proc.exited.then(() => this.onExit(proc));
+      const deadline = Date.now() + startTimeoutMs;
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), startTimeoutMs)));
+      try {
+        const listened = await Promise.race([proc.listening.then(() => 'ok' as const, (e: Error) => e), timedOut]);
+        if (listened instanceof Error) return `the handler failed to start in workerd: ${listened.message}`;
+        if (listened === 'timeout') {
+          proc.kill();
+          return `workerd did not start listening within ${startTimeoutMs} ms${proc.stderrTail() ? `: ${proc.stderrTail().trim()}` : ''}`;
+        }
+        const answer = await Promise.race([probe(this.socketPath, this.probeToken, Math.max(1, deadline - Date.now())).catch((e: Error) => e), timedOut]);
+        if (answer === 'timeout' || answer instanceof Error) {
+          proc.kill();
+          await Promise.race([proc.exited, sleep(2000)]);
+          const said = proc.stderrTail().trim();
+          if (answer === 'timeout' || /timed out/.test(answer.message)) {
+            return `the handler did not finish loading within ${startTimeoutMs} ms (an infinite loop or long computation at the module's top level?)${said ? `; workerd said: ${said}` : ''}`;
+          }
+          return `the handler failed to load in workerd: ${said || answer.message}`;
+        }
+        if (!answer.hasFetch) {
+          proc.kill();
+          const what = answer.hasDefault ? 'its default export has no fetch() method' : `it has no default export (exports: ${answer.exports.join(', ') || 'none'})`;
+          return `the handler module cannot serve requests: ${what}; write \`export default { fetch(request, env, ctx) { … } }\` or \`export default app\` for a Hono app`;
+        }
+        this.readyAt = Date.now();
+        return undefined;
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+
+    private onExit(proc: WorkerdProcess): void {
+      if (proc !== this.proc) return;
+      if (this.state === 'stopped' || this.state === 'starting') return;
+      if (this.state === 'ready') {
+        const why = this.killReasons.get(proc) === 'deadline' ? 'killed after a request overran its deadline' : `exited (${proc.stderrTail().trim().split('\n').slice(-3).join(' | ').slice(0, 500) || 'no message'})`;
+        log(`workerd ${this.label}: process ${proc.pid} ${why}; restarting`);
+        if (Date.now() - this.readyAt > STABLE_MS) this.backoff = backoffMs;
+        this.scheduleRestart();
+      }
+    }
+
+    private scheduleRestart(): void {
+      this.state = 'restarting';
+      this.restarts++;
+      const delay = this.backoff;
+      this.backoff = Math.min(this.backoff * 2, maxBackoffMs);
+      this.nextStartAt = Date.now() + delay;
+      this.restartTimer = setTimeout(() => void this.restart(), delay);
+      this.restartTimer.unref();
+    }
+
+    private async restart(): Promise<void> {
+      if (this.state !== 'restarting') return;
+      const failure = await this.launch();
+      if (this.state !== 'restarting') {
+        this.proc?.kill();
+        return;
+      }
+      if (failure) {
+        log(`workerd ${this.label}: restart failed: ${failure}`);
+        this.proc?.kill();
+        this.scheduleRestart();
+        return;
+      }
+      log(`workerd ${this.label}: process ${this.proc?.pid} ready after restart ${this.restarts}`);
+      this.becomeReady();
+    }
+
+    /** Kills the current process because of a deadline overrun; onExit schedules the restart. */
+    private killForDeadline(proc: WorkerdProcess): void {
+      if (proc !== this.proc || proc.hasExited) return;
+      this.killReasons.set(proc, 'deadline');
+      proc.kill();
+    }
+
+    async fetch(request: Request, requestId: string): Promise<Response> {
+      try {
+        return await this.proxy(request, requestId);
+      } catch (err) {
+        // proxy() answers every failure itself; this is the guarantee that fetch never throws.
+        return errorResponse(new EdgennError('unknown', `the edge could not forward the request: ${err instanceof Error ? err.message : String(err)}`), requestId);
+      }
+    }
+
+    private unavailable(requestId: string): Response {
+      if (this.state === 'stopped') return errorResponse(new EdgennError('unavailable', `deployment ${this.label} is stopped; retry (a newer version may be serving)`, { retryAfter: 1 }), requestId);
+      const wait = Math.max(1, Math.ceil((this.nextStartAt - Date.now()) / 1000) + 1);
+      return errorResponse(new EdgennError('unavailable', `deployment ${this.label} is restarting its handler process; retry in ${wait} s`, { retryAfter: wait }), requestId);
+    }
+
+    private proxy(request: Request, requestId: string): Promise<Response> {
+      const proc = this.proc;
+      if (this.state !== 'ready' || !proc || proc.hasExited) return Promise.resolve(this.unavailable(requestId));
+      const timeoutMs = this.spec.manifest.limits.requestTimeoutMs;
+      const deadline = Date.now() + timeoutMs;
+      const url = new URL(request.url);
+      const headers: Record<string, string | string[]> = {};
+      request.headers.forEach((value, name) => {
+        if (HOP_BY_HOP.has(name) || name.startsWith('x-edgenn-')) return;
+        headers[name] = value;
+      });
+      headers.host = url.host;
+      headers['x-request-id'] = requestId;
+      headers[DEADLINE_REQUEST_HEADER] = String(deadline);
+      const hasBody = request.body !== null && request.method !== 'GET' && request.method !== 'HEAD';
+
+      return new Promise<Response>((resolve) => {
+        let settled = false;
+        let bodyStream: IncomingMessage | undefined;
+        const answer = (r: Response) => {
+          if (!settled) {
+            settled = true;
+            resolve(r);
+          }
+        };
+        const req = httpRequest({ socketPath: this.socketPath, agent: this.agent, method: request.method, path: url.pathname + url.search, headers });
+        const timer = setTimeout(() => {
+          if (!settled) {
+            answer(errorResponse(new EdgennError('timeout', `the handler did not answer within ${timeoutMs} ms (limits.requestTimeoutMs); its process was restarted`), requestId));
+            req.destroy();
+            this.killForDeadline(proc);
+          } else if (bodyStream && !bodyStream.complete) {
+            // Headers came in time but the body did not finish: end this response; kill the
+            // process only if it is stuck (it no longer answers the probe), not for a slow reader.
+            bodyStream.destroy(new Error(`the handler's response body did not finish within ${timeoutMs} ms`));
+            void probe(this.socketPath, this.probeToken, 1000).catch(() => this.killForDeadline(proc));
+          }
+        }, timeoutMs);
+        const onAbort = () => req.destroy(new Error('client went away'));
+        request.signal?.addEventListener('abort', onAbort, { once: true });
+        const done = () => {
+          clearTimeout(timer);
+          request.signal?.removeEventListener('abort', onAbort);
+        };
+
+        req.on('response', (res) => {
+          bodyStream = res;
+          res.once('end', done);
+          res.once('close', done);
+          const status = res.statusCode ?? 502;
+          const nullBody = request.method === 'HEAD' || status === 204 || status === 304 || (status >= 100 && status < 200);
+          const body = nullBody ? null : (Readable.toWeb(res) as unknown as ReadableStream<Uint8Array>);
+          if (nullBody) res.resume();
+          answer(new Response(body, { status, headers: responseHeaders(res) }));
+        });
+        req.on('error', (err) => {
+          done();
+          if (settled) return;
+          void this.failure(proc, err).then((e) => answer(errorResponse(e, requestId)));
+        });
+        if (hasBody) {
+          const source = Readable.fromWeb(request.body as import('node:stream/web').ReadableStream<Uint8Array>);
+          source.on('error', (err) => req.destroy(err));
+          source.pipe(req);
+        } else {
+          req.end();
+        }
+      });
+    }
+
+    /** The error a request gets when its connection to the process broke. */
+    private async failure(proc: WorkerdProcess, err: Error): Promise<EdgennError> {
+      // The socket often breaks a moment before the exit is reported: wait for it, briefly.
+      await Promise.race([proc.exited, sleep(1000)]);
+      if (this.state === 'stopped') return new EdgennError('unavailable', `deployment ${this.label} was stopped while this request was in flight; retry`, { retryAfter: 1 });
+      if (!proc.hasExited) return new EdgennError('runtime-error', `the connection to the handler process failed: ${err.message}`);
+      if (this.killReasons.get(proc) === 'deadline') {
+        return new EdgennError('unavailable', `the handler process was restarted because another request overran its deadline; retry`, { retryAfter: 1 });
+      }
+      const said = proc.stderrTail().trim().split('\n').filter((l) => /fatal|error|memory/i.test(l)).slice(-1)[0] ?? '';
+      return new EdgennError('runtime-error', `the handler process died while serving this request${said ? ` (${said.slice(0, 300)})` : ''}; it is being restarted`);
+    }
+
+    async stop(): Promise<void> {
+      if (this.state === 'stopped') return;
+      this.state = 'stopped';
+      instances.delete(this);
+      clearTimeout(this.restartTimer);
+      const proc = this.proc;
+      if (proc) {
+        this.killReasons.set(proc, 'stop');
+        proc.kill();
+        await Promise.race([proc.exited, sleep(2000)]);
+      }
+      this.agent.destroy();
+      await this.host?.close();
+      rmSync(this.dir, { recursive: true, force: true });
+    }
+  }
+
+  return {
+    async start(spec) {
+      if (closed) throw new EdgennError('unavailable', 'the workerd runtime is closed');
+      const instance = new Instance(spec);
+      instances.add(instance);
+      try {
+        await instance.boot();
+        return instance;
+      } catch (err) {
+        await instance.stop();
+        throw err instanceof EdgennError ? err : new EdgennError('invalid-argument', `the handler could not be started: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      }
+    },
+    async close() {
+      closed = true;
+      await Promise.all([...instances].map((i) => i.stop()));
+    },
+  };
+}
