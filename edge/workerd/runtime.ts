@@ -174,17 +174,14 @@ export function createWorkerdRuntime(options: WorkerdRuntimeOptions): WorkerRunt
         if (listened instanceof Error) return `the handler failed to start in workerd: ${listened.message}`;
         if (listened === 'timeout') {
           proc.kill();
-          return `workerd did not start listening within ${startTimeoutMs} ms${proc.stderrTail() ? `: ${proc.stderrTail().trim()}` : ''}`;
+          return this.loadTimeout(proc);
         }
         const answer = await Promise.race([probe(this.socketPath, this.probeToken, Math.max(1, deadline - Date.now())).catch((e: Error) => e), timedOut]);
         if (answer === 'timeout' || answer instanceof Error) {
           proc.kill();
           await Promise.race([proc.exited, sleep(2000)]);
-          const said = proc.stderrTail().trim();
-          if (answer === 'timeout' || /timed out/.test(answer.message)) {
-            return `the handler did not finish loading within ${startTimeoutMs} ms (an infinite loop or long computation at the module's top level?)${said ? `; workerd said: ${said}` : ''}`;
-          }
-          return `the handler failed to load in workerd: ${said || answer.message}`;
+          if (answer === 'timeout' || /timed out/.test(answer.message)) return this.loadTimeout(proc);
+          return `the handler failed to load in workerd: ${proc.stderrTail().trim() || answer.message}`;
         }
         if (!answer.hasFetch) {
           proc.kill();
@@ -196,6 +193,11 @@ export function createWorkerdRuntime(options: WorkerdRuntimeOptions): WorkerRunt
       } finally {
         clearTimeout(timer);
       }
+    }
+
+    private loadTimeout(proc: WorkerdProcess): string {
+      const said = proc.stderrTail().trim();
+      return `the handler did not finish loading within ${startTimeoutMs} ms (an infinite loop or long computation at the module's top level?)${said ? `; workerd said: ${said}` : ''}`;
     }
 
     private onExit(proc: WorkerdProcess): void {
