@@ -22,7 +22,8 @@ class InferenceError extends Error implements InferenceErrorShape {
   readonly code: ErrorCode;
   readonly retryable: boolean;
   readonly data: string;
-  readonly retryAfter?: number;
+  // `declare`: no own property unless the host sent one.
+  declare readonly retryAfter?: number;
 
   constructor(code: string, message: string, retryAfter?: number) {
     super(message);
@@ -30,7 +31,7 @@ class InferenceError extends Error implements InferenceErrorShape {
     this.code = (CODES.includes(code) ? code : 'unknown') as ErrorCode;
     this.retryable = this.code === 'busy' || this.code === 'unavailable' || this.code === 'timeout';
     this.data = message;
-    if (typeof retryAfter === 'number') this.retryAfter = retryAfter;
+    if (typeof retryAfter === 'number') Object.defineProperty(this, 'retryAfter', { value: retryAfter, enumerable: true });
   }
 }
 

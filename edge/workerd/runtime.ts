@@ -106,6 +106,7 @@ export function createWorkerdRuntime(options: WorkerdRuntimeOptions): WorkerRunt
     private nextStartAt = 0;
     private readyAt = 0;
     private restartTimer: NodeJS.Timeout | undefined;
+    private launching = false;
     /** Why we killed a process, so its other in-flight requests get the right error. */
     private readonly killReasons = new WeakMap<WorkerdProcess, 'deadline' | 'stop'>();
     private readonly label: string;
@@ -200,15 +201,14 @@ export function createWorkerdRuntime(options: WorkerdRuntimeOptions): WorkerRunt
       return `the handler did not finish loading within ${startTimeoutMs} ms (an infinite loop or long computation at the module's top level?)${said ? `; workerd said: ${said}` : ''}`;
     }
 
+    /** A serving process ended (crash, or our kill): schedule its replacement. Launch failures are handled by launch's caller. */
     private onExit(proc: WorkerdProcess): void {
-      if (proc !== this.proc) return;
+      if (proc !== this.proc || this.launching || this.restartTimer) return;
       if (this.state === 'stopped' || this.state === 'starting') return;
-      if (this.state === 'ready') {
-        const why = this.killReasons.get(proc) === 'deadline' ? 'killed after a request overran its deadline' : `exited (${proc.stderrTail().trim().split('\n').slice(-3).join(' | ').slice(0, 500) || 'no message'})`;
-        log(`workerd ${this.label}: process ${proc.pid} ${why}; restarting`);
-        if (Date.now() - this.readyAt > STABLE_MS) this.backoff = backoffMs;
-        this.scheduleRestart();
-      }
+      const why = this.killReasons.get(proc) === 'deadline' ? 'killed after a request overran its deadline' : `exited (${proc.stderrTail().trim().split('\n').slice(-3).join(' | ').slice(0, 500) || 'no message'})`;
+      log(`workerd ${this.label}: process ${proc.pid} ${why}; restarting`);
+      if (Date.now() - this.readyAt > STABLE_MS) this.backoff = backoffMs;
+      this.scheduleRestart();
     }
 
     private scheduleRestart(): void {
@@ -217,13 +217,17 @@ export function createWorkerdRuntime(options: WorkerdRuntimeOptions): WorkerRunt
       const delay = this.backoff;
       this.backoff = Math.min(this.backoff * 2, maxBackoffMs);
       this.nextStartAt = Date.now() + delay;
-      this.restartTimer = setTimeout(() => void this.restart(), delay);
+      this.restartTimer = setTimeout(() => {
+        this.restartTimer = undefined;
+        void this.restart();
+      }, delay);
       this.restartTimer.unref();
     }
 
     private async restart(): Promise<void> {
       if (this.state !== 'restarting') return;
-      const failure = await this.launch();
+      this.launching = true;
+      const failure = await this.launch().finally(() => (this.launching = false));
       if (this.state !== 'restarting') {
         this.proc?.kill();
         return;
@@ -242,6 +246,11 @@ export function createWorkerdRuntime(options: WorkerdRuntimeOptions): WorkerRunt
     private killForDeadline(proc: WorkerdProcess): void {
       if (proc !== this.proc || proc.hasExited) return;
       this.killReasons.set(proc, 'deadline');
+      // Take it out of service now, not when the exit is reported: no new request may reach it.
+      if (this.state === 'ready') {
+        this.state = 'restarting';
+        this.nextStartAt = Date.now() + this.backoff;
+      }
       proc.kill();
     }
 

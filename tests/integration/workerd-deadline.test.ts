@@ -1,0 +1,66 @@
+// A request that overruns limits.requestTimeoutMs gets 504 `timeout`; its process is killed and
+// restarted with backoff, requests meanwhile get 503 `unavailable` with Retry-After; then it serves again.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rmSync } from 'node:fs';
+import { createWorkerdRuntime } from '../../edge/workerd/runtime.ts';
+import type { WorkerInstance, WorkerRuntime } from '../../edge/contracts.ts';
+import { createTestRouter, type TestRouter } from '../fixtures/handlers/onnx-router.ts';
+import { manifest, specFromSource, tempDir, waitFor } from '../fixtures/handlers/deploy.ts';
+
+const HANDLER = `
+let served = 0;
+export default {
+  async fetch(request) {
+    const path = new URL(request.url).pathname;
+    if (path === '/spin') { for (;;) {} }
+    if (path === '/throw') throw new TypeError('handler bug');
+    served++;
+    return Response.json({ served });
+  },
+};`;
+
+let dir: string;
+let router: TestRouter;
+let runtime: WorkerRuntime;
+let worker: WorkerInstance;
+
+beforeAll(async () => {
+  dir = tempDir();
+  router = await createTestRouter({});
+  // A long first backoff so the 503 window is observable without timing assertions.
+  runtime = createWorkerdRuntime({ runDir: `${dir}/run`, router, backoffMs: 1_500 });
+  worker = await runtime.start(specFromSource(dir, manifest('slow', { limits: { requestTimeoutMs: 800, memoryMb: 128 } }), HANDLER));
+});
+
+afterAll(async () => {
+  await runtime?.close();
+  await router?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('request deadline', () => {
+  it('an exception in the handler is a 500 runtime-error for that request only', async () => {
+    const res = await worker.fetch(new Request('http://t.test/throw'), 'rid-throw');
+    expect(res.status).toBe(500);
+    expect(await res.json()).toEqual({ error: { code: 'runtime-error', message: 'the handler threw: TypeError: handler bug', retryable: false, requestId: 'rid-throw' } });
+    expect((await worker.fetch(new Request('http://t.test/ok'), 'r')).status).toBe(200);
+  });
+
+  it('overrun → 504 timeout, 503 + Retry-After while restarting, then a fresh process serves', async () => {
+    const before = worker.restarts;
+    const res = await worker.fetch(new Request('http://t.test/spin'), 'rid-spin');
+    expect(res.status).toBe(504);
+    expect(await res.json()).toMatchObject({ error: { code: 'timeout', retryable: true, requestId: 'rid-spin' } });
+    expect(await waitFor(() => worker.state === 'restarting', 3_000)).toBe(true);
+    const during = await worker.fetch(new Request('http://t.test/ok'), 'rid-during');
+    expect(during.status).toBe(503);
+    expect(Number(during.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(await during.json()).toMatchObject({ error: { code: 'unavailable', retryable: true, requestId: 'rid-during' } });
+    expect(await waitFor(() => worker.state === 'ready', 10_000)).toBe(true);
+    expect(worker.restarts).toBe(before + 1);
+    const after = await worker.fetch(new Request('http://t.test/ok'), 'rid-after');
+    expect(after.status).toBe(200);
+    // A fresh process: the module-level counter started over.
+    expect(await after.json()).toEqual({ served: 1 });
+  });
+});
