@@ -294,7 +294,7 @@ export function createWorkerdRuntime(options: WorkerdRuntimeOptions): WorkerRunt
             resolve(r);
           }
         };
-        const req = httpRequest({ socketPath: this.socketPath, agent: this.agent, method: request.method, path: url.pathname + url.search, headers });
+        let retried = false;
         const timer = setTimeout(() => {
           if (!settled) {
             answer(errorResponse(new EdgennError('timeout', `the handler did not answer within ${timeoutMs} ms (limits.requestTimeoutMs); its process was restarted`), requestId));
@@ -314,28 +314,40 @@ export function createWorkerdRuntime(options: WorkerdRuntimeOptions): WorkerRunt
           request.signal?.removeEventListener('abort', onAbort);
         };
 
-        req.on('response', (res) => {
-          bodyStream = res;
-          res.once('end', done);
-          res.once('close', done);
-          const status = res.statusCode ?? 502;
-          const nullBody = request.method === 'HEAD' || status === 204 || status === 304 || (status >= 100 && status < 200);
-          const body = nullBody ? null : (Readable.toWeb(res) as unknown as ReadableStream<Uint8Array>);
-          if (nullBody) res.resume();
-          answer(new Response(body, { status, headers: responseHeaders(res) }));
-        });
-        req.on('error', (err) => {
-          done();
-          if (settled) return;
-          void this.failure(proc, err).then((e) => answer(errorResponse(e, requestId)));
-        });
-        if (hasBody) {
-          const source = Readable.fromWeb(request.body as import('node:stream/web').ReadableStream<Uint8Array>);
-          source.on('error', (err) => req.destroy(err));
-          source.pipe(req);
-        } else {
-          req.end();
-        }
+        const send = () => {
+          const r = httpRequest({ socketPath: this.socketPath, agent: this.agent, method: request.method, path: url.pathname + url.search, headers });
+          r.on('response', (res) => {
+            bodyStream = res;
+            res.once('end', done);
+            res.once('close', done);
+            const status = res.statusCode ?? 502;
+            const nullBody = request.method === 'HEAD' || status === 204 || status === 304 || (status >= 100 && status < 200);
+            const body = nullBody ? null : (Readable.toWeb(res) as unknown as ReadableStream<Uint8Array>);
+            if (nullBody) res.resume();
+            answer(new Response(body, { status, headers: responseHeaders(res) }));
+          });
+          r.on('error', (err: NodeJS.ErrnoException) => {
+            if (settled) return done();
+            // A kept-alive connection workerd closed while idle: the request never reached the
+            // handler, so a body-less request is sent once more on a fresh connection.
+            if (r.reusedSocket && !hasBody && !retried && !proc.hasExited && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) {
+              retried = true;
+              req = send();
+              return;
+            }
+            done();
+            void this.failure(proc, err).then((e) => answer(errorResponse(e, requestId)));
+          });
+          if (hasBody) {
+            const source = Readable.fromWeb(request.body as import('node:stream/web').ReadableStream<Uint8Array>);
+            source.on('error', (err) => r.destroy(err));
+            source.pipe(r);
+          } else {
+            r.end();
+          }
+          return r;
+        };
+        let req = send();
       });
     }
 

@@ -14,6 +14,16 @@ export default {
     const path = new URL(request.url).pathname;
     if (path === '/spin') { for (;;) {} }
     if (path === '/throw') throw new TypeError('handler bug');
+    if (path === '/drip' || path === '/stuck-body') {
+      let sent = false;
+      return new Response(new ReadableStream({
+        async pull(c) {
+          if (!sent) { sent = true; return c.enqueue(new TextEncoder().encode('first;')); }
+          if (path === '/stuck-body') for (;;) {}
+          await new Promise(() => {}); // never another chunk, but the isolate stays free
+        },
+      }));
+    }
     served++;
     return Response.json({ served });
   },
@@ -62,5 +72,36 @@ describe('request deadline', () => {
     expect(after.status).toBe(200);
     // A fresh process: the module-level counter started over.
     expect(await after.json()).toEqual({ served: 1 });
+  });
+
+  it('a response body that stalls past the deadline is cut; an idle process is kept, a stuck one restarted', async () => {
+    expect(await waitFor(() => worker.state === 'ready', 10_000)).toBe(true);
+    const readAll = async (path: string) => {
+      const res = await worker.fetch(new Request(`http://t.test${path}`), `rid${path}`);
+      expect(res.status).toBe(200);
+      const reader = res.body!.getReader();
+      let text = '';
+      for (let i = 0; i < 10; i++) {
+        const step = await reader.read().catch((e: Error) => ({ error: e }));
+        if ('error' in step) return { text, error: step.error };
+        if (step.done) return { text, error: undefined };
+        text += new TextDecoder().decode(step.value);
+      }
+      return { text, error: undefined };
+    };
+    const restarts = worker.restarts;
+    const drip = await readAll('/drip');
+    expect(drip.text).toBe('first;');
+    expect(drip.error).toBeDefined();
+    // The process still answered the liveness probe: not restarted, still serving.
+    expect((await worker.fetch(new Request('http://t.test/ok'), 'r')).status).toBe(200);
+    expect(worker.restarts).toBe(restarts);
+    // workerd pulls ahead before flushing headers, so the stuck isolate may never send them:
+    // either way the request ends in an error and the process is killed.
+    const stuck = await worker.fetch(new Request('http://t.test/stuck-body'), 'rid-stuck');
+    if (stuck.status === 200) await expect(stuck.text()).rejects.toThrow();
+    else expect(stuck.status).toBe(504);
+    expect(await waitFor(() => worker.restarts === restarts + 1, 5_000)).toBe(true);
+    expect(await waitFor(() => worker.state === 'ready', 10_000)).toBe(true);
   });
 });
