@@ -127,7 +127,9 @@ export function createWorkerdRuntime(options: WorkerdRuntimeOptions): WorkerRunt
       mkdirSync(this.dir, { mode: 0o700 });
       copyFileSync(this.spec.modulePath, join(this.dir, 'handler.js'));
       writeFileSync(join(this.dir, 'entry.js'), renderEntry(this.probeToken));
-      writeFileSync(join(this.dir, 'binding.js'), readFileSync(binding));
+      const bindingSource = readFileSync(binding, 'utf8');
+      if (/^\s*import\s/m.test(bindingSource)) throw new EdgennError('unknown', `${binding} imports other modules; workerd needs it self-contained (WORKERD_ENTRIES in edge/build.mjs)`);
+      writeFileSync(join(this.dir, 'binding.js'), bindingSource);
       const hostKey = randomBytes(24).toString('hex');
       const config = renderConfig({
         manifest: this.spec.manifest,
