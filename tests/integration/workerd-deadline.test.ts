@@ -58,7 +58,14 @@ describe('request deadline', () => {
 
   it('overrun → 504 timeout, 503 + Retry-After while restarting, then a fresh process serves', async () => {
     const before = worker.restarts;
-    const res = await worker.fetch(new Request('http://t.test/spin'), 'rid-spin');
+    const spin = worker.fetch(new Request('http://t.test/spin'), 'rid-spin');
+    // A request stuck behind the loop in the same process: it did nothing wrong, so it gets a
+    // retryable 503, not the 504.
+    await new Promise((r) => setTimeout(r, 200));
+    const bystander = await worker.fetch(new Request('http://t.test/ok'), 'rid-bystander');
+    expect(bystander.status).toBe(503);
+    expect(await bystander.json()).toMatchObject({ error: { code: 'unavailable', retryable: true, requestId: 'rid-bystander' } });
+    const res = await spin;
     expect(res.status).toBe(504);
     expect(await res.json()).toMatchObject({ error: { code: 'timeout', retryable: true, requestId: 'rid-spin' } });
     expect(await waitFor(() => worker.state === 'restarting', 3_000)).toBe(true);
