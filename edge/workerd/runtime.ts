@@ -107,6 +107,10 @@ export function createWorkerdRuntime(options: WorkerdRuntimeOptions): WorkerRunt
     private readyAt = 0;
     private restartTimer: NodeJS.Timeout | undefined;
     private launching = false;
+    /** Requests forwarded and not yet finished (response ended, failed or cut). */
+    private inflight = 0;
+    private drained: (() => void) | undefined;
+    private stopping: Promise<void> | undefined;
     /** Why we killed a process, so its other in-flight requests get the right error. */
     private readonly killReasons = new WeakMap<WorkerdProcess, 'deadline' | 'stop'>();
     private readonly label: string;
@@ -141,7 +145,7 @@ export function createWorkerdRuntime(options: WorkerdRuntimeOptions): WorkerRunt
       });
       writeFileSync(join(this.dir, 'config.capnp'), config, { mode: 0o600 });
       const m = this.spec.manifest;
-      this.host = await hostApi.listen(join(this.dir, 'h.sock'), { deployment: m.name, version: this.spec.version, models: [...m.models], requestTimeoutMs: m.limits.requestTimeoutMs, key: hostKey });
+      this.host = await hostApi.listen(join(this.dir, 'h.sock'), { deployment: m.name, version: this.spec.version, models: [...m.models], requestTimeoutMs: m.limits.requestTimeoutMs ?? 30_000, key: hostKey });
       const failure = await this.launch();
       if (failure) throw new EdgennError('invalid-argument', failure);
       this.becomeReady();
@@ -274,7 +278,7 @@ export function createWorkerdRuntime(options: WorkerdRuntimeOptions): WorkerRunt
     private proxy(request: Request, requestId: string): Promise<Response> {
       const proc = this.proc;
       if (this.state !== 'ready' || !proc || proc.hasExited) return Promise.resolve(this.unavailable(requestId));
-      const timeoutMs = this.spec.manifest.limits.requestTimeoutMs;
+      const timeoutMs = this.spec.manifest.limits.requestTimeoutMs ?? 30_000;
       const deadline = Date.now() + timeoutMs;
       const url = new URL(request.url);
       const headers: Record<string, string | string[]> = {};
@@ -311,9 +315,14 @@ export function createWorkerdRuntime(options: WorkerdRuntimeOptions): WorkerRunt
         }, timeoutMs);
         const onAbort = () => req.destroy(new Error('client went away'));
         request.signal?.addEventListener('abort', onAbort, { once: true });
+        this.inflight++;
+        let finished = false;
         const done = () => {
           clearTimeout(timer);
           request.signal?.removeEventListener('abort', onAbort);
+          if (finished) return;
+          finished = true;
+          if (--this.inflight === 0) this.drained?.();
         };
 
         const send = () => {
@@ -327,6 +336,10 @@ export function createWorkerdRuntime(options: WorkerdRuntimeOptions): WorkerRunt
             const body = nullBody ? null : (Readable.toWeb(res) as unknown as ReadableStream<Uint8Array>);
             if (nullBody) res.resume();
             answer(new Response(body, { status, headers: responseHeaders(res) }));
+          });
+          // Closed before any response (deadline, client gone): finished too. Not for a retried one.
+          r.once('close', () => {
+            if (!bodyStream && req === r) done();
           });
           r.on('error', (err: NodeJS.ErrnoException) => {
             if (settled) return done();
@@ -366,11 +379,26 @@ export function createWorkerdRuntime(options: WorkerdRuntimeOptions): WorkerRunt
       return new EdgennError('runtime-error', `the handler process died while serving this request${said ? ` (${said.slice(0, 300)})` : ''}; it is being restarted`);
     }
 
-    async stop(): Promise<void> {
-      if (this.state === 'stopped') return;
+    /** Takes no new requests (503), lets those in flight finish (bounded by the request deadline), then kills the process. */
+    stop(): Promise<void> {
+      this.stopping ??= this.shutdown(true);
+      return this.stopping;
+    }
+
+    /** `drain` false: kill at once (runtime close, failed start). */
+    shutdown(drain: boolean): Promise<void> {
+      this.stopping ??= this.doShutdown(drain);
+      return this.stopping;
+    }
+
+    private async doShutdown(drain: boolean): Promise<void> {
       this.state = 'stopped';
       instances.delete(this);
       clearTimeout(this.restartTimer);
+      if (drain && this.inflight > 0) {
+        const timeoutMs = this.spec.manifest.limits.requestTimeoutMs ?? 30_000;
+        await Promise.race([new Promise<void>((r) => (this.drained = r)), sleep(timeoutMs + 1000)]);
+      }
       const proc = this.proc;
       if (proc) {
         this.killReasons.set(proc, 'stop');
@@ -392,13 +420,13 @@ export function createWorkerdRuntime(options: WorkerdRuntimeOptions): WorkerRunt
         await instance.boot();
         return instance;
       } catch (err) {
-        await instance.stop();
+        await instance.shutdown(false);
         throw err instanceof EdgennError ? err : new EdgennError('invalid-argument', `the handler could not be started: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
       }
     },
     async close() {
       closed = true;
-      await Promise.all([...instances].map((i) => i.stop()));
+      await Promise.all([...instances].map((i) => i.shutdown(false)));
     },
   };
 }
