@@ -23,7 +23,10 @@ export interface WorkerdRuntimeOptions {
   /** First restart delay; doubles per consecutive failure up to `maxBackoffMs` (defaults 250 ms, 30 s). */
   backoffMs?: number;
   maxBackoffMs?: number;
-  /** RLIMIT_DATA per process in MiB (default 768 + 2 × the manifest's memoryMb: V8 reserves ≈ 540 MiB at start). */
+  /**
+   * RLIMIT_DATA per process in MiB (default 1024 + 2 × the manifest's memoryMb). V8 reserves
+   * ≈ 540 MiB of it at start on 2 cores, more with more threads; the rest bounds ArrayBuffers.
+   */
   dataLimitMb?: (memoryMb: number) => number;
   /** Largest tensor payload a handler may send to the host API (default 256 MiB). */
   maxInferenceBodyBytes?: number;
@@ -83,7 +86,7 @@ export function createWorkerdRuntime(options: WorkerdRuntimeOptions): WorkerRunt
   const startTimeoutMs = options.startTimeoutMs ?? 10_000;
   const backoffMs = options.backoffMs ?? 250;
   const maxBackoffMs = options.maxBackoffMs ?? 30_000;
-  const dataLimitMb = options.dataLimitMb ?? ((m: number) => 768 + 2 * m);
+  const dataLimitMb = options.dataLimitMb ?? ((m: number) => 1024 + 2 * m);
   const hostApi = createHostApi({ router: options.router, log, ...(options.maxInferenceBodyBytes ? { maxBodyBytes: options.maxInferenceBodyBytes } : {}) });
   const instances = new Set<Instance>();
   let closed = false;
@@ -178,7 +181,10 @@ export function createWorkerdRuntime(options: WorkerdRuntimeOptions): WorkerRunt
       const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), startTimeoutMs)));
       try {
         const listened = await Promise.race([proc.listening.then(() => 'ok' as const, (e: Error) => e), timedOut]);
-        if (listened instanceof Error) return `the handler failed to start in workerd: ${listened.message}`;
+        if (listened instanceof Error) {
+          const hint = /Failed to reserve virtual memory/.test(listened.message) ? ' (the process data-size limit is too low for V8 here: raise dataLimitMb)' : '';
+          return `the handler failed to start in workerd: ${listened.message}${hint}`;
+        }
         if (listened === 'timeout') {
           proc.kill();
           return this.loadTimeout(proc);
