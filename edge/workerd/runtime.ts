@@ -1,15 +1,15 @@
 // The one module that runs workerd: one process per deployment version, started from a generated
 // config, probed before it takes traffic, killed on a deadline overrun and restarted with backoff.
-import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent } from 'node:http';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { EdgennError, errorBody, errorHeaders } from '../../wit/errors.ts';
+import { EdgennError } from '../../wit/errors.ts';
 import type { DeploymentSpec, InferenceRouter, WorkerInstance, WorkerRuntime, WorkerState } from '../contracts.ts';
 import { distEntry } from '../paths.ts';
 import { createHostApi, type HostListener } from '../host-api/server.ts';
-import { DEADLINE_REQUEST_HEADER, PROBE_HEADER, renderConfig, renderEntry } from './config.ts';
+import { renderConfig, renderEntry } from './config.ts';
+import { errorResponse, forward, probe } from './proxy.ts';
 import { defaultWorkerdPath, limitTools, spawnWorkerd, type WorkerdProcess } from './process.ts';
 
 export interface WorkerdRuntimeOptions {
@@ -32,51 +32,10 @@ export interface WorkerdRuntimeOptions {
   maxInferenceBodyBytes?: number;
 }
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
 /** A process that stayed up this long has its restart backoff reset. */
 const STABLE_MS = 30_000;
 /** Unix socket paths are limited to 107 bytes on Linux. */
 const MAX_SOCKET_PATH = 100;
-
-function errorResponse(err: EdgennError, requestId: string): Response {
-  return new Response(JSON.stringify(errorBody(err, requestId)), {
-    status: err.status,
-    headers: { 'content-type': 'application/json', 'x-request-id': requestId, ...errorHeaders(err) },
-  });
-}
-
-function responseHeaders(res: IncomingMessage): Headers {
-  const h = new Headers();
-  const raw = res.rawHeaders;
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i]!.toLowerCase();
-    if (!HOP_BY_HOP.has(name)) h.append(name, raw[i + 1]!);
-  }
-  return h;
-}
-
-/** Asks a process's entry module, before any user code, whether the handler loaded and has fetch(). */
-function probe(socketPath: string, token: string, timeoutMs: number): Promise<{ hasFetch: boolean; hasDefault: boolean; exports: string[] }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ socketPath, path: '/', method: 'GET', headers: { host: 'edgenn-probe', [PROBE_HEADER]: token }, timeout: timeoutMs }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        try {
-          if (res.statusCode !== 200) throw new Error(text);
-          resolve(JSON.parse(text));
-        } catch {
-          reject(new Error(text.trim() || `probe answered HTTP ${res.statusCode}`));
-        }
-      });
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error('probe timed out')));
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
@@ -285,90 +244,22 @@ export function createWorkerdRuntime(options: WorkerdRuntimeOptions): WorkerRunt
       const proc = this.proc;
       if (this.state !== 'ready' || !proc || proc.hasExited) return Promise.resolve(this.unavailable(requestId));
       const timeoutMs = this.spec.manifest.limits.requestTimeoutMs ?? 30_000;
-      const deadline = Date.now() + timeoutMs;
-      const url = new URL(request.url);
-      const headers: Record<string, string | string[]> = {};
-      request.headers.forEach((value, name) => {
-        if (HOP_BY_HOP.has(name) || name.startsWith('x-edgenn-')) return;
-        headers[name] = value;
-      });
-      headers.host = url.host;
-      headers['x-request-id'] = requestId;
-      headers[DEADLINE_REQUEST_HEADER] = String(deadline);
-      const hasBody = request.body !== null && request.method !== 'GET' && request.method !== 'HEAD';
-
-      return new Promise<Response>((resolve) => {
-        let settled = false;
-        let bodyStream: IncomingMessage | undefined;
-        const answer = (r: Response) => {
-          if (!settled) {
-            settled = true;
-            resolve(r);
-          }
-        };
-        let retried = false;
-        const timer = setTimeout(() => {
-          if (!settled) {
-            answer(errorResponse(new EdgennError('timeout', `the handler did not answer within ${timeoutMs} ms (limits.requestTimeoutMs); its process was restarted`), requestId));
-            req.destroy();
-            this.killForDeadline(proc);
-          } else if (bodyStream && !bodyStream.complete) {
-            // Headers came in time but the body did not finish: end this response; kill the
-            // process only if it is stuck (it no longer answers the probe), not for a slow reader.
-            bodyStream.destroy(new Error(`the handler's response body did not finish within ${timeoutMs} ms`));
-            void probe(this.socketPath, this.probeToken, 1000).catch(() => this.killForDeadline(proc));
-          }
-        }, timeoutMs);
-        const onAbort = () => req.destroy(new Error('client went away'));
-        request.signal?.addEventListener('abort', onAbort, { once: true });
-        this.inflight++;
-        let finished = false;
-        const done = () => {
-          clearTimeout(timer);
-          request.signal?.removeEventListener('abort', onAbort);
-          if (finished) return;
-          finished = true;
+      this.inflight++;
+      return forward({
+        socketPath: this.socketPath,
+        agent: this.agent,
+        request,
+        requestId,
+        timeoutMs,
+        canRetry: () => !proc.hasExited,
+        onHeadersDeadline: () => this.killForDeadline(proc),
+        // Headers came in time but the body did not finish: kill the process only if it is stuck
+        // (it no longer answers the probe), not because a reader is slow.
+        onBodyDeadline: () => void probe(this.socketPath, this.probeToken, 1000).catch(() => this.killForDeadline(proc)),
+        failure: (err) => this.failure(proc, err),
+        onFinish: () => {
           if (--this.inflight === 0) this.drained?.();
-        };
-
-        const send = () => {
-          const r = httpRequest({ socketPath: this.socketPath, agent: this.agent, method: request.method, path: url.pathname + url.search, headers });
-          r.on('response', (res) => {
-            bodyStream = res;
-            res.once('end', done);
-            res.once('close', done);
-            const status = res.statusCode ?? 502;
-            const nullBody = request.method === 'HEAD' || status === 204 || status === 304 || (status >= 100 && status < 200);
-            const body = nullBody ? null : (Readable.toWeb(res) as unknown as ReadableStream<Uint8Array>);
-            if (nullBody) res.resume();
-            answer(new Response(body, { status, headers: responseHeaders(res) }));
-          });
-          // Closed before any response (deadline, client gone): finished too. Not for a retried one.
-          r.once('close', () => {
-            if (!bodyStream && req === r) done();
-          });
-          r.on('error', (err: NodeJS.ErrnoException) => {
-            if (settled) return done();
-            // A kept-alive connection workerd closed while idle: the request never reached the
-            // handler, so a body-less request is sent once more on a fresh connection.
-            if (r.reusedSocket && !hasBody && !retried && !proc.hasExited && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) {
-              retried = true;
-              req = send();
-              return;
-            }
-            done();
-            void this.failure(proc, err).then((e) => answer(errorResponse(e, requestId)));
-          });
-          if (hasBody) {
-            const source = Readable.fromWeb(request.body as import('node:stream/web').ReadableStream<Uint8Array>);
-            source.on('error', (err) => r.destroy(err));
-            source.pipe(r);
-          } else {
-            r.end();
-          }
-          return r;
-        };
-        let req = send();
+        },
       });
     }
 

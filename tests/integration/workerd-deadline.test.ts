@@ -39,7 +39,7 @@ beforeAll(async () => {
   router = await createTestRouter({});
   // A long first backoff so the 503 window is observable without timing assertions.
   runtime = createWorkerdRuntime({ runDir: `${dir}/run`, router, backoffMs: 1_500 });
-  worker = await runtime.start(specFromSource(dir, manifest('slow', { limits: { requestTimeoutMs: 800, memoryMb: 128 } }), HANDLER));
+  worker = await runtime.start(specFromSource(dir, manifest('slow', { limits: { requestTimeoutMs: 2_000, memoryMb: 128 } }), HANDLER));
 });
 
 afterAll(async () => {
