@@ -85,6 +85,19 @@ describe('host API', () => {
     expect(JSON.parse(garbled.body.toString()).error.code).toBe('invalid-encoding');
   });
 
+  it('bounds the bytes one deployment has in flight: beyond, calls are `busy` and retryable', async () => {
+    const api = createHostApi({ router: { ...router, run: () => new Promise(() => {}) }, maxBodyBytes: 4096, maxInflightBytes: 3000 });
+    const c = await api.listen(join(dir, 'c.sock'), { deployment: 'c', version: 1, models: ['m'], requestTimeoutMs: 1000, key: 'key-c' });
+    const frame = encodeFrame({ model: 'm' }, { x: { type: 'FP32', dims: [400], data: new Float32Array(400) } });
+    // The first call never returns (its router hangs), holding its bytes; the second goes over.
+    void post(c.socketPath, '/run', frame, { [KEY_HEADER]: 'key-c' }).catch(() => {});
+    await new Promise((r) => setTimeout(r, 100));
+    const second = await post(c.socketPath, '/run', frame, { [KEY_HEADER]: 'key-c' });
+    expect(second.status).toBe(503);
+    expect(JSON.parse(second.body.toString()).error).toMatchObject({ code: 'busy', retryable: true });
+    await c.close();
+  });
+
   it('describe resolves the ref', async () => {
     const res = await post(a.socketPath, '/describe', new TextEncoder().encode(JSON.stringify({ model: 'ocr' })), { [KEY_HEADER]: 'key-a' });
     expect(JSON.parse(res.body.toString())).toEqual({ ref: 'ocr@stable', signature: { inputs: [], outputs: [] } });

@@ -26,6 +26,8 @@ export interface HostApiOptions {
   log?: (line: string) => void;
   /** Largest request body (tensors) a handler may send, in bytes. */
   maxBodyBytes?: number;
+  /** Bytes of request bodies one deployment may have in flight at once; beyond, calls get `busy`. */
+  maxInflightBytes?: number;
 }
 
 export interface HostListener {
@@ -40,8 +42,13 @@ export interface HostApi {
 
 const REQUEST_ID_RE = /^[\w.:-]{1,128}$/;
 
-export function createHostApi({ router, log = () => {}, maxBodyBytes = 256 * 1024 * 1024 }: HostApiOptions): HostApi {
-  async function readBody(req: IncomingMessage): Promise<Uint8Array> {
+export function createHostApi({ router, log = () => {}, maxBodyBytes = 256 * 1024 * 1024, maxInflightBytes = 512 * 1024 * 1024 }: HostApiOptions): HostApi {
+  /** Bytes held per deployment socket: one tenant cannot fill the edge's memory with concurrent calls. */
+  interface Budget {
+    held: number;
+  }
+
+  async function readBody(req: IncomingMessage, budget: Budget, charge: (n: number) => void): Promise<Uint8Array> {
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > maxBodyBytes) throw new EdgennError('too-large', `inputs are ${declared} bytes; the host API takes at most ${maxBodyBytes}`);
     const chunks: Buffer[] = [];
@@ -49,6 +56,10 @@ export function createHostApi({ router, log = () => {}, maxBodyBytes = 256 * 102
     for await (const chunk of req as AsyncIterable<Buffer>) {
       total += chunk.byteLength;
       if (total > maxBodyBytes) throw new EdgennError('too-large', `inputs exceed ${maxBodyBytes} bytes, the most the host API takes`);
+      if (budget.held + chunk.byteLength > maxInflightBytes) {
+        throw new EdgennError('busy', `this deployment already has ${budget.held} bytes of inputs in flight; retry when its other calls finish`, { retryAfter: 1 });
+      }
+      charge(chunk.byteLength);
       chunks.push(chunk);
     }
     return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
@@ -68,14 +79,19 @@ export function createHostApi({ router, log = () => {}, maxBodyBytes = 256 * 102
     res.writeHead(e.status, { 'content-type': 'application/json', ...errorHeaders(e) }).end(body);
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse, identity: HostIdentity, key: Buffer): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, identity: HostIdentity, key: Buffer, budget: Budget): Promise<void> {
     const rid = req.headers['x-request-id'];
     const requestId = typeof rid === 'string' && REQUEST_ID_RE.test(rid) ? rid : undefined;
+    let charged = 0;
+    const charge = (n: number) => {
+      charged += n;
+      budget.held += n;
+    };
     try {
       const given = Buffer.from(String(req.headers[KEY_HEADER] ?? ''));
       if (given.length !== key.length || !timingSafeEqual(given, key)) throw new EdgennError('security', 'this socket serves one deployment process; the caller did not prove it is that process');
       if (req.method !== 'POST') throw new EdgennError('invalid-argument', 'the host API takes POST /run and POST /describe');
-      const body = await readBody(req);
+      const body = await readBody(req, budget, charge);
       if (req.url === '/run') {
         const { meta, tensors } = decodeFrame(body);
         const ref = resolveAllowed(meta.model, identity.models);
@@ -102,13 +118,16 @@ export function createHostApi({ router, log = () => {}, maxBodyBytes = 256 * 102
       const e = err instanceof FrameError ? new EdgennError(err.code, err.message) : toEdgennError(err);
       if (e.code === 'unknown' || e.code === 'runtime-error') log(`host-api: ${identity.deployment}@${identity.version} ${req.url}: ${e.code}: ${e.message}`);
       sendError(res, e, requestId);
+    } finally {
+      budget.held -= charged;
     }
   }
 
   return {
     async listen(socketPath, identity) {
       const key = Buffer.from(identity.key);
-      const server: Server = createServer({ keepAlive: true }, (req, res) => void handle(req, res, identity, key));
+      const budget: Budget = { held: 0 };
+      const server: Server = createServer({ keepAlive: true }, (req, res) => void handle(req, res, identity, key, budget));
       // workerd keeps its connections to an external service open between calls.
       server.keepAliveTimeout = 60_000;
       rmSync(socketPath, { force: true });

@@ -34,6 +34,7 @@ export interface WorkerdRuntimeOptions {
 
 /** A process that stayed up this long has its restart backoff reset. */
 const STABLE_MS = 30_000;
+const LOG_LINES_PER_SECOND = 200;
 /** Unix socket paths are limited to 107 bytes on Linux. */
 const MAX_SOCKET_PATH = 100;
 
@@ -131,7 +132,7 @@ export function createWorkerdRuntime(options: WorkerdRuntimeOptions): WorkerRunt
         configPath: join(this.dir, 'config.capnp'),
         cwd: this.dir,
         dataLimitBytes: dataLimitMb(this.spec.manifest.limits.memoryMb) * 1024 * 1024,
-        onLine: (line, stream) => log(`workerd ${this.label} ${stream}: ${line.slice(0, 2000)}`),
+        onLine: (line, stream) => this.logLine(line, stream),
       });
       this.proc = proc;
       void proc.exited.then(() => this.onExit(proc));
@@ -165,6 +166,22 @@ export function createWorkerdRuntime(options: WorkerdRuntimeOptions): WorkerRunt
       } finally {
         clearTimeout(timer);
       }
+    }
+
+    /** Handler output, at most LOG_LINES_PER_SECOND lines a second per deployment, so a chatty tenant cannot flood the edge's log. */
+    private logWindow = { start: 0, lines: 0, dropped: 0 };
+    private logLine(line: string, stream: 'stdout' | 'stderr'): void {
+      const now = Date.now();
+      const w = this.logWindow;
+      if (now - w.start >= 1000) {
+        if (w.dropped) log(`workerd ${this.label}: ${w.dropped} log lines dropped (more than ${LOG_LINES_PER_SECOND} a second)`);
+        this.logWindow = { start: now, lines: 0, dropped: 0 };
+      }
+      if (++this.logWindow.lines > LOG_LINES_PER_SECOND) {
+        this.logWindow.dropped++;
+        return;
+      }
+      log(`workerd ${this.label} ${stream}: ${line.slice(0, 2000)}`);
     }
 
     private loadTimeout(proc: WorkerdProcess): string {
