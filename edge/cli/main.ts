@@ -11,6 +11,7 @@ const COMMANDS: Record<string, Loader> = {
   handlers: () => import('./handlers.ts'),
   rollback: () => import('./rollback.ts'),
   undeploy: () => import('./undeploy.ts'),
+  serve: () => import('./serve.ts'),
   registry: () => import('../../registry/cli/registry.ts'),
   publish: () => import('../../registry/cli/publish.ts'),
   models: () => import('../../registry/cli/models.ts'),
