@@ -89,6 +89,10 @@ export function createEdgeApp(deps: EdgeAppDeps): Hono<Env> {
     }
     const live = deployments.match(url.hostname.toLowerCase(), url.pathname);
     if (!live) {
+      const waiting = deployments.waiting(url.hostname.toLowerCase(), url.pathname);
+      if (waiting) {
+        throw new EdgennError('unavailable', `deployment '${waiting.name}' is not serving yet: ${waiting.error}`, { retryAfter: 5 });
+      }
       throw new EdgennError('not-found', `no deployment routes ${url.pathname}; deploy a handler for it with \`edgenn deploy --route\``);
     }
     const requestId = c.get('requestId');

@@ -43,6 +43,8 @@ export interface DeploymentInfo {
 export interface Deployments {
   /** The live version whose route matches, from the table in force when called. */
   match(hostname: string, path: string): Live | undefined;
+  /** A deployment that owns the route but is not serving yet (its restore is being retried), with why. */
+  waiting(hostname: string, path: string): { name: string; error: string } | undefined;
   /** Counts a request against a version, so a drain waits for it; call the returned function once it ends. */
   enter(live: Live): () => void;
   deploy(manifest: DeploymentManifest, module: string): Promise<DeploymentInfo>;
@@ -204,6 +206,13 @@ export function createDeployments(opts: DeploymentsOptions): Deployments {
     match(hostname, path) {
       const t = table;
       for (const r of t.routes) if (routeMatches(r, hostname, path)) return r.target;
+      return undefined;
+    },
+
+    waiting(hostname, path) {
+      for (const [name, p] of pendingRestore) {
+        if (p.spec.manifest.routes.some((r) => routeMatches(compileRoute(r, name), hostname, path))) return { name, error: p.error };
+      }
       return undefined;
     },
 
