@@ -15,6 +15,11 @@ export const ENTRIES = [
   'model-host/main.ts',
 ];
 
+/** Modules that run INSIDE workerd: each one self-contained (no shared chunks, no Node), one line each. */
+export const WORKERD_ENTRIES = [
+  'edge/workerd/binding.ts',
+];
+
 export async function build({ quiet = false } = {}) {
   const entryPoints = ENTRIES.map((e) => join(root, e)).filter((e) => existsSync(e));
   await esbuild({
@@ -33,6 +38,18 @@ export async function build({ quiet = false } = {}) {
     logLevel: quiet ? 'error' : 'warning',
     jsx: 'automatic',
     jsxImportSource: 'hono/jsx',
+  });
+  // workerd embeds each as one module: code split into chunks would be unreachable there.
+  await esbuild({
+    entryPoints: WORKERD_ENTRIES.map((e) => join(root, e)),
+    outdir: join(root, 'dist'),
+    outbase: root,
+    bundle: true,
+    platform: 'neutral',
+    format: 'esm',
+    target: 'es2022',
+    splitting: false,
+    logLevel: quiet ? 'error' : 'warning',
   });
 }
 
