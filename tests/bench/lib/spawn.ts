@@ -1,5 +1,6 @@
 // Child processes for the benchmarks: start one, wait for the `http://127.0.0.1:PORT` line it prints,
 // keep its output for the report when it fails, and stop it (SIGTERM, then SIGKILL) without orphans.
+// With EDGENN_BENCH_CPU_PROF=DIR each one is profiled (--cpu-prof) into DIR.
 import { spawn, type ChildProcess } from 'node:child_process';
 
 export interface Spawned {
@@ -15,7 +16,9 @@ export interface Spawned {
 export async function spawnListening(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; pattern?: RegExp } = {}): Promise<Spawned> {
   const pattern = opts.pattern ?? /(http:\/\/127\.0\.0\.1:\d+)/;
   const t0 = performance.now();
-  const child = spawn(process.execPath, args, { env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // EDGENN_BENCH_CPU_PROF=DIR: every server the benchmarks start writes a V8 CPU profile there on exit.
+  const prof = process.env.EDGENN_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.EDGENN_BENCH_CPU_PROF}`] : [];
+  const child = spawn(process.execPath, [...prof, ...args], { env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const onData = (d: Buffer) => {
     out += d.toString('utf8');
