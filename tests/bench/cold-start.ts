@@ -7,6 +7,9 @@ import type { ModelManifest } from '../../registry/manifest.ts';
 import type { NamedTensors } from '../../wit/types.ts';
 import { createBenchManager, createWorkspace, modelHostAvailable, noise, OCR_CLS, OCR_DET, OCR_REC, startBenchHost, startBenchRegistry } from './lib/fixtures.ts';
 import { sequential } from './lib/load.ts';
+import { edgeAvailable, startEdge } from './lib/edge.ts';
+import { httpCall } from './lib/http-load.ts';
+import http from 'node:http';
 import { createReport, type BenchContext, type BenchReport } from './lib/report.ts';
 import { fmt } from './lib/stats.ts';
 
@@ -81,6 +84,39 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
         }
       }
     } else report.notes.push('The model-host bundle is not built on this commit: the model-host was not measured.');
+
+    if (edgeAvailable()) {
+      // `edgenn serve` restarting on a data dir with a deployment: it restores the handler and
+      // preloads its models before /healthz/ready answers 200.
+      ctx.log('cold-start: edgenn serve (first start, publish, deploy)');
+      const first = await startEdge(ws, ctx);
+      const token = first.token;
+      const data = first.data;
+      try {
+        await first.publish(OCR_CLS, 'ocr-cls');
+        await first.publish(OCR_REC, 'ocr-rec');
+        await first.deploy(join(projectRoot, 'tests/bench/handlers/hop.ts'), 'bench-cold', '/cold', ['ocr-cls', 'ocr-rec']);
+      } finally {
+        await first.stop();
+      }
+      ctx.log('cold-start: edgenn serve (restart with the deployment)');
+      const again = await startEdge(ws, ctx, { data, token });
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      try {
+        const calls: Record<string, () => Promise<void>> = {
+          'ocr-cls': httpCall({ url: `${again.url}/cold?model=ocr-cls`, method: 'GET' }, agent),
+          'ocr-rec': httpCall({ url: `${again.url}/cold?model=ocr-rec`, method: 'GET' }, agent),
+        };
+        const firsts = await firstThenSteady(
+          [subjects[0]!, { ...subjects[0]!, name: 'ocr-rec' }],
+          (n) => calls[n]!(),
+        );
+        rows.push({ placement: `edgenn serve restart, deployment of ocr-cls + ocr-rec (spawn → listening ${fmt(again.listenMs)} ms; → /healthz/ready)`, readyMs: again.readyMs, firsts });
+      } finally {
+        agent.destroy();
+        await again.stop();
+      }
+    } else report.notes.push('`edgenn serve` is not on this commit: the edge was not measured.');
 
     ctx.log('cold-start: CPU worker pool');
     const t0 = performance.now();

@@ -4,6 +4,7 @@
 import type { Env, NamedTensors } from '../../../wit/types.ts';
 
 function input(model: string): NamedTensors {
+  if (model.startsWith('ocr-rec')) return { x: { type: 'FP32', dims: [1, 3, 48, 320], data: new Float32Array(3 * 48 * 320).fill(0.25) } };
   if (model.startsWith('ocr-cls')) return { x: { type: 'FP32', dims: [1, 3, 48, 192], data: new Float32Array(3 * 48 * 192).fill(0.25) } };
   return { x: { type: 'FP32', dims: [1, 4], data: new Float32Array([1, 2, 3, 4]) } };
 }

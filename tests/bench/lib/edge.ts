@@ -17,6 +17,7 @@ const CLI = join(projectRoot, 'edge/cli/edgenn.js');
 
 export interface BenchEdge {
   url: string;
+  data: string;
   pid: number;
   token: string;
   /** ms from spawn to the listening line, and to /healthz/ready. */
@@ -35,11 +36,19 @@ export function edgeAvailable(): boolean {
   return existsSync(main) && /\bserve:\s*\(\)\s*=>/.test(readFileSync(main, 'utf8')) && existsSync(join(projectRoot, 'edge/server.ts'));
 }
 
-export async function startEdge(ws: Workspace, ctx: BenchContext, extraArgs: string[] = []): Promise<BenchEdge> {
+export interface StartEdgeOptions {
+  /** Reuse a data directory (a restart: deployments come back, models preload before ready). */
+  data?: string;
+  token?: string;
+  extraArgs?: string[];
+}
+
+export async function startEdge(ws: Workspace, ctx: BenchContext, opts: StartEdgeOptions = {}): Promise<BenchEdge> {
   if (!edgeAvailable()) throw new Error('`edgenn serve` (edge/server.ts) is not on this commit yet');
-  const data = join(ws.dir, `edge-${randomBytes(3).toString('hex')}`);
+  const data = opts.data ?? join(ws.dir, `edge-${randomBytes(3).toString('hex')}`);
   mkdirSync(data, { recursive: true });
-  const token = `bench-${randomBytes(8).toString('hex')}`;
+  const token = opts.token ?? `bench-${randomBytes(8).toString('hex')}`;
+  const extraArgs = opts.extraArgs ?? [];
   const env = { ...process.env, EDGENN_TOKEN: token };
   const t0 = performance.now();
   const s = await spawnListening([CLI, 'serve', '--data', data, '--port', '0', ...extraArgs], { env, timeoutMs: 120_000 });
@@ -59,6 +68,7 @@ export async function startEdge(ws: Workspace, ctx: BenchContext, extraArgs: str
   });
   return {
     url: s.url,
+    data,
     pid: s.pid,
     token,
     listenMs: s.startMs,
