@@ -35,20 +35,23 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
   let manager: ModelManager | undefined;
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const routes: Route[] = [];
-  const memory: { t: number; edge: number; host: number }[] = [];
+  const memory: { t: number; edge: number; host: number; workerd: number }[] = [];
   let edgePid = process.pid;
   let hostPid: number | undefined;
+  let workerdPids: number[] = [];
   try {
     if (edgeAvailable()) {
       // The real thing: `edgenn serve`, one deployed handler calling four models, two per placement.
       edge = await startEdge(ws, ctx);
       edgePid = edge.pid;
-      const tinyFile = ws.file('tiny.onnx', addModel({ width: 16 }));
+      // x: float32[1,4], what handlers/hop.ts sends for any model that is not OCR.
+      const tinyFile = ws.file('tiny.onnx', addModel({ width: 4 }));
       for (const [name, file, placement] of [['tiny', tinyFile, 'cpu'], ['ocr-cls', OCR_CLS, 'cpu'], ['tiny-mh', tinyFile, 'gpu'], ['ocr-cls-mh', OCR_CLS, 'gpu']] as const) {
         await edge.publish(file, name, '1.0.0', [], placement);
       }
       await edge.deploy(join(projectRoot, 'tests/bench/handlers/hop.ts'), 'bench-mixed', '/mixed', ['tiny', 'ocr-cls', 'tiny-mh', 'ocr-cls-mh']);
       hostPid = childPids(edge.pid, 'model-host')[0];
+      workerdPids = childPids(edge.pid, 'workerd');
       for (const [label, model] of [['tiny, edge → CPU workers', 'tiny'], ['ocr-cls, edge → CPU workers', 'ocr-cls'], ['tiny, edge → model-host', 'tiny-mh'], ['ocr-cls, edge → model-host', 'ocr-cls-mh']] as const) {
         const get = httpCall({ url: `${edge.url}/mixed?model=${model}`, method: 'GET' }, agent);
         routes.push({ label, input: () => ({}), infer: () => get(), hist: new Histogram(), errors: 0 });
@@ -92,7 +95,7 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
     };
     ctx.log(`sustained-load: warm-up ${warmupS} s`);
     await closedLoop({ concurrency, durationMs: warmupS * 1000, keepSamples: false }, call);
-    const sample = (t: number) => memory.push({ t, edge: rssOf(edgePid), host: rssOf(hostPid) });
+    const sample = (t: number) => memory.push({ t, edge: rssOf(edgePid), host: rssOf(hostPid), workerd: workerdPids.reduce((n, p) => n + rssOf(p), 0) });
     sample(0);
     measuring = true;
     const t0 = performance.now();
@@ -114,13 +117,16 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
         ['all', total.requests, total.errors, fmt(total.rps), fmt(total.latencyUs.p50 / 1000), fmt(total.latencyUs.p99 / 1000), fmt(total.latencyUs.max / 1000)],
       ],
     });
-    const peak = (k: 'edge' | 'host') => Math.max(...memory.map((m) => m[k]));
+    const peak = (k: 'edge' | 'host' | 'workerd') => Math.max(...memory.map((m) => m[k]));
+    const half = memory[Math.floor(memory.length / 2)]!;
+    const row = (label: string, k: 'edge' | 'host' | 'workerd') => [label, fmt(MiB(warm[k])), fmt(MiB(half[k])), fmt(MiB(peak(k))), fmt(MiB(after[k])), `${fmt(after[k] / warm[k])}×`];
     report.tables.push({
       title: 'Resident memory (MiB)',
-      columns: ['process', 'after warm-up', 'peak during run', 'after run', 'after / warm-up'],
+      columns: ['process', 'after warm-up', 'half-way', 'peak during run', 'after run', 'after / warm-up'],
       rows: [
-        [edge ? 'edgenn serve (edge, registry, CPU workers)' : 'edge side (this process: CPU workers, registry, load generator)', fmt(MiB(warm.edge)), fmt(MiB(peak('edge'))), fmt(MiB(after.edge)), `${fmt(after.edge / warm.edge)}×`],
-        ...(hostPid ? [['model-host', fmt(MiB(warm.host)), fmt(MiB(peak('host'))), fmt(MiB(after.host)), `${fmt(after.host / warm.host)}×`]] : []),
+        row(edge ? 'edgenn serve (edge, registry, CPU workers)' : 'edge side (this process: CPU workers, registry, load generator)', 'edge'),
+        ...(hostPid ? [row('model-host', 'host')] : []),
+        ...(workerdPids.length ? [row(`workerd (${workerdPids.length} process${workerdPids.length > 1 ? 'es' : ''})`, 'workerd')] : []),
       ],
     });
     report.targets.push({ what: 'errors during the run', target: '0', measured: `${total.errors} of ${total.requests}`, met: total.errors === 0 });
