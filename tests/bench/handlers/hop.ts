@@ -14,6 +14,8 @@ export default {
     const model = new URL(request.url).searchParams.get('model');
     if (!model) return new Response('ok');
     const out = await env.AI.run(model, input(model));
-    return Response.json({ dims: Object.values(out)[0]!.dims });
+    const first = Object.values(out)[0]!;
+    // The first output value tells versions apart (the add model: x[0] + bias).
+    return Response.json({ dims: first.dims, first: Number(first.data[0]) });
   },
 };
