@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { projectRoot } from '../../edge/paths.ts';
 import { largeModel } from '../fixtures/onnx-models.ts';
 import type { ModelManifest } from '../../registry/manifest.ts';
-import { createBenchManager, createWorkspace, modelHostAvailable, OCR_CLS, OCR_DET, OCR_REC, rssOf, startBenchHost, startBenchRegistry } from './lib/fixtures.ts';
+import { edgeAvailable, startEdge } from './lib/edge.ts';
+import { childPids, createBenchManager, createWorkspace, modelHostAvailable, OCR_CLS, OCR_DET, OCR_REC, rssOf, startBenchHost, startBenchRegistry } from './lib/fixtures.ts';
 import { createReport, type BenchContext, type BenchReport } from './lib/report.ts';
 import { fmt, MiB } from './lib/stats.ts';
 
@@ -52,7 +53,39 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
     } finally {
       await manager.close();
     }
-    // 2. The model-host: RSS per model loaded through the repository API.
+    // 2. `edgenn serve`: the edge process, its model-host and one workerd per deployment.
+    if (edgeAvailable()) {
+      ctx.log('memory: edgenn serve');
+      const edge = await startEdge(ws, ctx);
+      try {
+        await settle();
+        const snap = () => {
+          const hosts = childPids(edge.pid, 'model-host');
+          const workerds = childPids(edge.pid, 'workerd');
+          return { edge: rssOf(edge.pid), host: hosts.reduce((n, p) => n + rssOf(p), 0), workerd: workerds.reduce((n, p) => n + rssOf(p), 0), n: workerds.length };
+        };
+        const rows: (string | number)[][] = [];
+        const add = (step: string, files: number) => {
+          const x = snap();
+          rows.push([step, files ? fmt(MiB(files)) : '–', fmt(MiB(x.edge)), fmt(MiB(x.host)), `${fmt(MiB(x.workerd))} (${x.n})`]);
+        };
+        add('started, nothing deployed', 0);
+        const cpuModels = manifests.filter((m) => m.name !== 'isnet-small');
+        for (const m of cpuModels) await edge.publish(real.find((r) => r.name === m.name)!.file, m.name);
+        const files = cpuModels.reduce((n, m) => n + m.size, 0);
+        await edge.deploy(join(projectRoot, 'tests/bench/handlers/hop.ts'), 'mem-a', '/a', cpuModels.map((m) => m.name));
+        await settle();
+        add(`deployment 1 with ${cpuModels.map((m) => m.name).join(', ')} (CPU workers)`, files);
+        await edge.deploy(join(projectRoot, 'tests/bench/handlers/hop.ts'), 'mem-b', '/b', ['ocr-cls']);
+        await settle();
+        add('deployment 2 (same models: no new load)', files);
+        report.tables.push({ title: 'edgenn serve resident memory (MiB)', columns: ['step', 'sum of model files', 'edge process (registry, front, CPU workers)', 'model-host', 'workerd (processes)'], rows });
+      } finally {
+        await edge.stop();
+      }
+    } else report.notes.push('`edgenn serve` is not on this commit: the edge process was not measured.');
+
+    // 2b. The model-host: RSS per model loaded through the repository API.
     if (modelHostAvailable()) {
       const h = await startBenchHost({ registry, ws });
       try {
