@@ -2,7 +2,7 @@
 // its own Node process (so memory figures are its own), bounded in time, then writes results/summary.md.
 // Benchmarks print figures and assert nothing about time; a benchmark that fails is reported, not retried.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -17,12 +17,13 @@ type BenchModule = { run(ctx: BenchContext): Promise<BenchReport> };
 export const BENCHES: Record<string, { load: () => Promise<BenchModule>; capS: [number, number] }> = {
   'binding-overhead': { load: () => import('./binding-overhead.ts'), capS: [150, 60] },
   'workerd-hop': { load: () => import('./workerd-hop.ts'), capS: [90, 45] },
-  'http-e2e': { load: () => import('./http-e2e.ts'), capS: [120, 60] },
+  'http-e2e': { load: () => import('./http-e2e.ts'), capS: [150, 90] },
   batching: { load: () => import('./batching.ts'), capS: [200, 90] },
-  'cold-start': { load: () => import('./cold-start.ts'), capS: [90, 60] },
-  'hot-swap': { load: () => import('./hot-swap.ts'), capS: [90, 45] },
-  memory: { load: () => import('./memory.ts'), capS: [90, 60] },
-  'sustained-load': { load: () => import('./sustained-load.ts'), capS: [150, 60] },
+  'cold-start': { load: () => import('./cold-start.ts'), capS: [180, 90] },
+  'hot-swap': { load: () => import('./hot-swap.ts'), capS: [150, 90] },
+  memory: { load: () => import('./memory.ts'), capS: [150, 90] },
+  // Plus the run's own length (--seconds, default 60; 10 with --quick).
+  'sustained-load': { load: () => import('./sustained-load.ts'), capS: [90, 60] },
 };
 
 const self = fileURLToPath(import.meta.url);
@@ -47,7 +48,7 @@ async function runChild(name: string, ctx: BenchContext): Promise<void> {
 }
 
 function spawnBench(name: string, quick: boolean, seconds: number | undefined): Promise<{ code: number | null; s: number }> {
-  const capS = BENCHES[name]!.capS[quick ? 1 : 0] + (name === 'sustained-load' && seconds ? seconds : 0);
+  const capS = BENCHES[name]!.capS[quick ? 1 : 0] + (name === 'sustained-load' ? (seconds ?? (quick ? 10 : 60)) : 0);
   const args = ['--import', 'tsx', self, '--child', name, ...(quick ? ['--quick'] : []), ...(seconds ? ['--seconds', String(seconds)] : [])];
   const t0 = performance.now();
   return new Promise((resolve) => {
@@ -96,6 +97,8 @@ async function main(): Promise<number> {
   const ran: { name: string; code: number | null; s: number }[] = [];
   for (const name of names) {
     console.error(`\nbench: ${name}${opts.quick ? ' (quick)' : ''}`);
+    // A benchmark that fails leaves no result behind, rather than an older one that looks current.
+    for (const ext of ['json', 'md']) rmSync(join(RESULTS_DIR, `${name}.${ext}`), { force: true });
     ran.push({ name, ...(await spawnBench(name, opts.quick, opts.seconds)) });
   }
   console.log(writeSummary(ran));
