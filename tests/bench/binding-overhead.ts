@@ -102,6 +102,7 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
     report.targets.push({ what: `CPU-worker overhead p50, ${s.name}`, target: '≤ 100 µs', measured: c === undefined ? '–' : `${fmt(c)} µs`, met: c === undefined ? null : c <= 100 });
     report.targets.push({ what: `model-host overhead p50, ${s.name}`, target: '≤ 300 µs', measured: h === undefined ? '–' : `${fmt(h)} µs`, met: h === undefined ? null : h <= 300 });
   }
+  report.notes.push('`env.AI.run` from a handler inside workerd (the edge\'s own path: workerd → inference host API socket → the same CPU workers) is measured by the workerd-hop benchmark, against the same handler called in process.');
   report.notes.push('With the default batching options (maxBatchSize 8, maxQueueDelayUs 2000) a lone request waits up to the 2 ms queue delay for company before it runs: the batcher does not dispatch early when a worker is idle. The targets are taken with batching off (maxBatchSize 1), which is the pure transport cost.');
   return report;
 }
