@@ -132,6 +132,10 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
     report.targets.push({ what: 'errors during the run', target: '0', measured: `${total.errors} of ${total.requests}`, met: total.errors === 0 });
     report.targets.push({ what: 'p99 over all routes', target: 'bounded (reported)', measured: `${fmt(total.latencyUs.p99 / 1000)} ms`, met: null });
     report.targets.push({ what: 'edge-side RSS after run / after warm-up', target: '≤ 1.2×', measured: `${fmt(after.edge / warm.edge)}×`, met: after.edge / warm.edge <= 1.2 });
+    if (workerdPids.length) {
+      const r = after.workerd / warm.workerd;
+      report.targets.push({ what: 'workerd RSS after run / after warm-up', target: '≤ 1.2×', measured: `${fmt(r)}× (half-way ${fmt(half.workerd / warm.workerd)}×)`, met: r <= 1.2 });
+    }
     if (hostPid) report.targets.push({ what: 'model-host RSS after run / after warm-up', target: '≤ 1.2×', measured: `${fmt(after.host / warm.host)}×`, met: after.host / warm.host <= 1.2 });
     if (errorSamples.size) report.notes.push(`Errors seen: ${[...errorSamples].join(' / ')}`);
     report.notes.push(
