@@ -440,8 +440,13 @@ export class OciLayoutStore implements ModelStore {
         aliasEntries.push([name, tag, d.digest]);
         continue;
       }
-      const image = JSON.parse(await readFile(this.blobPath(d.digest), 'utf8')) as ImageManifest;
-      const manifest = JSON.parse(await readFile(this.blobPath(image.config.digest), 'utf8')) as ModelManifest;
+      let manifest: ModelManifest;
+      try {
+        const image = JSON.parse(await readFile(this.blobPath(d.digest), 'utf8')) as ImageManifest;
+        manifest = JSON.parse(await readFile(this.blobPath(image.config.digest), 'utf8')) as ModelManifest;
+      } catch (err) {
+        throw new Error(`OciLayoutStore: index.json lists ${ref} but its manifest or config blob in ${this.root}/blobs is missing or unreadable (${(err as Error).message}); restore the blob or remove the entry from index.json`);
+      }
       const m = models.get(name) ?? { versions: new Map(), aliases: new Map() };
       models.set(name, m);
       m.versions.set(tag, { manifest, descriptor: { mediaType: d.mediaType, digest: d.digest, size: d.size, artifactType: MEDIA_TYPES.artifact } });
