@@ -17,7 +17,7 @@ import { createDocsPages, type DocsPagesOptions } from './page/routes.tsx';
 
 /** A store the registry can write to (OciLayoutStore; an OCI-distribution backend later). */
 export interface WritableModelStore extends ModelStore {
-  receiveUpload(body: AsyncIterable<Uint8Array>, maxBytes: number): Promise<ReceivedUpload>;
+  receiveUpload(body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, maxBytes: number): Promise<ReceivedUpload>;
   publish(staged: StagedPublish): Promise<PublishResult>;
   setAlias(name: string, alias: string, version: string): Promise<{ previous?: string }>;
   deleteVersion(name: string, version: string, options?: { force?: boolean }): Promise<DeleteResult>;

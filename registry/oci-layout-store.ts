@@ -196,7 +196,7 @@ export class OciLayoutStore implements ModelStore {
    * Streams an upload into tmp/ while hashing it, then fsyncs it. Memory stays flat whatever
    * the size; on any failure (too large, client gone) the temp file is removed.
    */
-  async receiveUpload(body: AsyncIterable<Uint8Array>, maxBytes: number): Promise<ReceivedUpload> {
+  async receiveUpload(body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, maxBytes: number): Promise<ReceivedUpload> {
     const path = join(this.tmpDir, `upload-${randomUUID()}`);
     const hash = createHash('sha256');
     let size = 0;
