@@ -8,6 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listen, type Listening } from '../../model-host/server.ts';
 import { createV2Client } from '../../model-host/client.ts';
+import { startModelHost } from '../../model-host/supervisor.ts';
+import { distEntry } from '../../edge/paths.ts';
+import { startTestRegistry } from '../integration/registry-harness.ts';
 import { startInProcessHost, type InProcessHost } from './harness.ts';
 
 const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -76,6 +79,32 @@ describe.skipIf(!asRoot)('model-host socket access', () => {
       expect(connectAs(otherThan(statSync(sock).uid), sock)).toBe('connected');
     } finally {
       await server.close();
+    }
+  });
+
+  it.skipIf(!existsSync(distEntry('model-host/main.ts')))('holds for the real sandboxed model-host process (supervisor, dropped privileges)', async () => {
+    const reg = await startTestRegistry();
+    const data = join(base, 'data');
+    mkdirSync(join(data, 'run'), { recursive: true, mode: 0o700 });
+    chmodSync(data, 0o755);
+    const sock = join(data, 'run', 'model-host.sock');
+    const logs: string[] = [];
+    const host = startModelHost({ registryUrl: reg.url, socketPath: sock, cacheDir: join(data, 'cache'), log: (l) => logs.push(l) });
+    try {
+      await host.ready();
+      const st = statSync(sock);
+      expect(st.mode & 0o777).toBe(0o600);
+      expect(statSync(join(data, 'run')).mode & 0o777).toBe(0o700);
+      expect(await host.client.ready()).toBe(true);
+      // Started as root, the child runs as nobody and owns its socket; root itself is not "another user".
+      expect(logs.some((l) => l.includes("runs as 'nobody'")), logs.join(' | ')).toBe(true);
+      expect(st.uid).toBe(65534);
+      const other = otherThan(st.uid);
+      expect(connectAs(other, sock), `socket owner uid ${st.uid}; ${logs.join(' | ')}`).toBe('EACCES');
+      expect(connectAs(1, sock)).toBe('EACCES');
+    } finally {
+      await host.stop();
+      await reg.close();
     }
   });
 });
