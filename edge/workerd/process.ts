@@ -2,8 +2,8 @@
 // outside the V8 heap cap), death with the edge (PR_SET_PDEATHSIG), and no orphans on exit.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { createRequire } from 'node:module';
 import { delimiter, join } from 'node:path';
+import { workerdBinary } from '../paths.ts';
 
 export interface WorkerdProcess {
   readonly child: ChildProcess;
@@ -64,10 +64,9 @@ export function limitTools(): { setpriv?: string; prlimit?: string } {
   return wrappers;
 }
 
-/** The binary of the pinned npm `workerd` package. */
+/** The binary of the pinned per-platform workerd package (see edge/paths.ts). */
 export function defaultWorkerdPath(): string {
-  const require = createRequire(import.meta.url);
-  return join(require.resolve('workerd/package.json'), '..', 'bin', 'workerd');
+  return workerdBinary();
 }
 
 function lines(stream: NodeJS.ReadableStream | null, each: (line: string) => void): void {
