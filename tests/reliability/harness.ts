@@ -108,3 +108,72 @@ export async function until(what: string, check: () => Promise<boolean> | boolea
   }
   throw new Error(`gave up after ${timeoutMs} ms waiting for ${what}`);
 }
+
+/** Mixed traffic for the soak tests: `clients` loops, call i is of kind i mod kinds, latencies kept while `measuring`. */
+export interface MixedLoad {
+  kinds: string[];
+  latencies: Map<string, number[]>;
+  errors: string[];
+  measuring: boolean;
+  /** Runs for `ms`; each call returns undefined when its answer was right, else what was wrong. */
+  runFor(ms: number): Promise<void>;
+  /** One line per kind plus the overall figures, for the test's printout. */
+  summary(seconds: number): string;
+}
+
+export function mixedLoad(kinds: string[], clients: number, call: (kind: string, i: number) => Promise<string | undefined>): MixedLoad {
+  const load: MixedLoad = {
+    kinds,
+    latencies: new Map(kinds.map((k) => [k, []])),
+    errors: [],
+    measuring: false,
+    async runFor(ms) {
+      const end = Date.now() + ms;
+      await Promise.all(
+        Array.from({ length: clients }, async (_, c) => {
+          for (let i = c; Date.now() < end && i < 10_000_000 && load.errors.length < 20; i += clients) {
+            const kind = kinds[i % kinds.length]!;
+            const t0 = performance.now();
+            try {
+              const wrong = await call(kind, i);
+              if (wrong !== undefined) load.errors.push(`${kind}: ${wrong}`);
+            } catch (err) {
+              load.errors.push(`${kind}: ${(err as Error).message}`);
+            }
+            if (load.measuring) load.latencies.get(kind)!.push(performance.now() - t0);
+          }
+        }),
+      );
+    },
+    summary(seconds) {
+      const all = [...load.latencies.values()].flat().sort((a, b) => a - b);
+      const fig = (l: number[]) => `p50 ${percentile(l, 50).toFixed(2)} ms p99 ${percentile(l, 99).toFixed(2)} ms`;
+      const lines = kinds.map((k) => {
+        const l = load.latencies.get(k)!.sort((a, b) => a - b);
+        return `${k} n=${l.length} ${fig(l)}`;
+      });
+      return `${all.length} requests (${(all.length / seconds).toFixed(0)}/s), ${load.errors.length} errors; overall ${fig(all)}\n  ${lines.join('\n  ')}`;
+    },
+  };
+  return load;
+}
+
+/**
+ * Warms up under load until the resident memory of the watched processes stops climbing (each grew
+ * under 2 % in each of the last two 2 s slices), after at least `minMs` and at most `maxMs`. Returns
+ * the time it took: the level "after warm-up" is then the process's working size, not a point on
+ * its ramp (heaps and ORT's arenas grow with the first few thousand requests).
+ */
+export async function warmUntilFlat(load: Pick<MixedLoad, 'runFor'>, sample: () => Promise<number[]>, minMs: number, maxMs: number): Promise<number> {
+  const started = Date.now();
+  let last = await sample();
+  let flatSlices = 0;
+  for (;;) {
+    await load.runFor(2_000);
+    const now = await sample();
+    flatSlices = now.length === last.length && now.every((v, i) => v <= last[i]! * 1.02) ? flatSlices + 1 : 0;
+    last = now;
+    const elapsed = Date.now() - started;
+    if ((flatSlices >= 2 && elapsed >= minMs) || elapsed >= maxMs) return elapsed;
+  }
+}

