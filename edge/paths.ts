@@ -20,3 +20,15 @@ export const projectRoot = findRoot();
 export function distEntry(sourcePath: string): string {
   return join(projectRoot, 'dist', sourcePath.replace(/\.ts$/, '.js'));
 }
+
+/**
+ * The workerd binary. We depend on the per-platform packages directly: the `workerd` wrapper's
+ * optional darwin/windows packages are not on our registry, which makes `npm ci` fail.
+ */
+export function workerdBinary(): string {
+  if (process.env.EDGENN_WORKERD) return process.env.EDGENN_WORKERD;
+  const pkg = `@cloudflare/workerd-${process.platform}-${process.arch === 'x64' ? '64' : process.arch}`;
+  const bin = join(projectRoot, 'node_modules', pkg, 'bin', 'workerd');
+  if (!existsSync(bin)) throw new Error(`workerd binary not found: install ${pkg} (npm ci on linux x64/arm64), or set EDGENN_WORKERD`);
+  return bin;
+}
