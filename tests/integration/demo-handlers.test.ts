@@ -5,7 +5,7 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InferenceSession } from 'onnxruntime-common';
 import { closeSession, openSession, runSession } from '../../model-host/engine/onnx.ts';
-import { DEMO_HANDLERS, DEMO_MODELS } from '../../demo/models/catalog.ts';
+import { DEMO_HANDLERS, DEMO_MODELS, SILERO_VAD, VAD_HANDLER } from '../../demo/models/catalog.ts';
 import type { Env, Handler } from '../../wit/types.ts';
 import { EdgennError } from '../../wit/errors.ts';
 
@@ -26,7 +26,7 @@ const env: Env = {
 };
 
 async function load(name: string): Promise<Handler> {
-  const file = DEMO_HANDLERS.find((h) => h.name === name)!.file;
+  const file = [...DEMO_HANDLERS, VAD_HANDLER].find((h) => h.name === name)!.file;
   const out = await build({ entryPoints: [file], bundle: true, write: false, format: 'esm', platform: 'neutral', target: 'es2022', mainFields: ['browser', 'module', 'main'], logLevel: 'silent' });
   const code = out.outputFiles[0]!.text;
   // The bundle must stand alone: no Node built-ins (workerd has none without nodejs_compat).
@@ -39,9 +39,10 @@ const post = (path: string, body: Uint8Array | string) => new Request(`http://de
 
 let ocr: Handler;
 let background: Handler;
+let vad: Handler;
 beforeAll(async () => {
-  for (const m of DEMO_MODELS.filter((m) => m.meta.name.startsWith('ocr-'))) sessions.set(m.meta.name, (await openSession(m.source, { intraOpNumThreads: 1 })).session);
-  [ocr, background] = await Promise.all([load('ocr'), load('background')]);
+  for (const m of [...DEMO_MODELS.filter((m) => m.meta.name.startsWith('ocr-')), SILERO_VAD]) sessions.set(m.meta.name, (await openSession(m.source, { intraOpNumThreads: 1 })).session);
+  [ocr, background, vad] = await Promise.all([load('ocr'), load('background'), load('vad')]);
 });
 afterAll(async () => {
   for (const s of sessions.values()) await closeSession(s);
@@ -58,6 +59,14 @@ describe('demo handlers, bundled', () => {
     expect(calls).toEqual(['ocr-det', 'ocr-cls', 'ocr-rec']);
   });
 
+  it('vad: a WAV in, speech segments out as JSON', async () => {
+    const res = await vad.fetch(post('/vad', readFileSync('demo/samples/speech.wav')), env, ctx);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { duration: number; segments: { start: number; end: number }[] };
+    expect(body.segments).toHaveLength(2);
+    expect(body.segments[1]!.start).toBeGreaterThan(body.segments[0]!.end);
+  });
+
   it('answers bad input with the one error shape, before calling any model', async () => {
     calls.length = 0;
     for (const [handler, req, code] of [
@@ -65,12 +74,13 @@ describe('demo handlers, bundled', () => {
       [background, post('/background', new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3])), 'invalid-encoding'],
       [ocr, new Request('http://demo.test/ocr', { headers: { 'x-request-id': 'req-1' } }), 'invalid-argument'],
       [background, post('/background', new Uint8Array(0)), 'invalid-argument'],
+      [vad, post('/vad', 'RIFF....WAVEnope'), 'invalid-encoding'],
     ] as const) {
       const res = await handler.fetch(req, env, ctx);
       expect(res.status).toBe(400);
       const body = (await res.json()) as { error: { code: string; message: string; retryable: boolean; requestId: string } };
       expect(body.error).toMatchObject({ code, retryable: false, requestId: 'req-1' });
-      expect(body.error.message).toMatch(/PNG|POST/);
+      expect(body.error.message).toMatch(/PNG|POST|WAV/);
     }
     expect(calls).toEqual([]);
   });
