@@ -11,6 +11,7 @@ export const root = dirname(dirname(fileURLToPath(import.meta.url)));
 /** One line per entrypoint, bundled to dist/<same path>.js. */
 export const ENTRIES = [
   'edge/cli/main.ts',
+  'edge/cpu-worker.ts',
 ];
 
 export async function build({ quiet = false } = {}) {

@@ -78,3 +78,27 @@ export function parseRef(ref: string): ModelRef | undefined {
 export function formatRef(ref: ModelRef): string {
   return ref.version ? `${ref.name}@${ref.version}` : ref.alias ? `${ref.name}@${ref.alias}` : ref.name;
 }
+
+/** Semver precedence (build metadata ignored): negative when a < b. Both must match SEMVER_RE. */
+export function compareSemver(a: string, b: string): number {
+  const split = (v: string) => {
+    const [core, pre] = v.split('+', 1)[0]!.split(/-(.*)/s, 2) as [string, string | undefined];
+    return { nums: core.split('.').map(Number), pre: pre === undefined || pre === '' ? [] : pre.split('.') };
+  };
+  const x = split(a);
+  const y = split(b);
+  for (let i = 0; i < 3; i++) if (x.nums[i] !== y.nums[i]) return x.nums[i]! - y.nums[i]!;
+  // A version without a prerelease ranks above any prerelease of the same core.
+  if (x.pre.length === 0 || y.pre.length === 0) return y.pre.length - x.pre.length;
+  for (let i = 0; i < Math.min(x.pre.length, y.pre.length); i++) {
+    const p = x.pre[i]!;
+    const q = y.pre[i]!;
+    if (p === q) continue;
+    const pn = /^\d+$/.test(p);
+    const qn = /^\d+$/.test(q);
+    if (pn && qn) return Number(p) - Number(q);
+    if (pn !== qn) return pn ? -1 : 1;
+    return p < q ? -1 : 1;
+  }
+  return x.pre.length - y.pre.length;
+}

@@ -35,7 +35,7 @@ export interface ModelStore {
   get(name: string): Promise<ModelRecord | undefined>;
   /** Throws EdgennError('not-found') naming what is missing. */
   resolve(ref: ModelRef): Promise<ModelManifest>;
-  /** Opens a stored blob by digest (`sha256:<hex>`). */
+  /** Opens a stored blob by digest (`sha256:<hex>`); `size` is the whole blob's size, whatever the range. */
   openBlob(digest: string, range?: BlobRange): Promise<{ stream: NodeJS.ReadableStream; size: number }>;
 }
 

@@ -7,6 +7,10 @@ type Loader = () => Promise<{ command: Command }>;
 
 /** One line per command. */
 const COMMANDS: Record<string, Loader> = {
+  registry: () => import('../../registry/cli/registry.ts'),
+  publish: () => import('../../registry/cli/publish.ts'),
+  models: () => import('../../registry/cli/models.ts'),
+  'model-host': () => import('../../model-host/cli.ts'),
 };
 
 function overview(): string {

@@ -27,6 +27,8 @@ export interface LoadedModel {
   readonly residentBytes: number;
   readonly loadMs: number;
   readonly warmupMs: number;
+  /** How many runs it usefully executes at once (the CPU pool: one per worker). Default 1. */
+  readonly concurrency?: number;
   /** Runs one (possibly batched) inference. Inputs are already validated against the signature. */
   run(inputs: NamedTensors, opts?: { outputs?: string[] }): Promise<NamedTensors>;
   close(): Promise<void>;
@@ -34,7 +36,14 @@ export interface LoadedModel {
 
 /** Where sessions live. Loading includes warm-up (zeros at the declared shapes, dynamic dims = 1, and at each batch size the batcher forms). */
 export interface Backend {
-  load(manifest: ModelManifest, blobPath: string, warmupBatchSizes: number[]): Promise<LoadedModel>;
+  load(manifest: ModelManifest, blobPath: string, warmupBatchSizes: number[], hooks?: LoadHooks): Promise<LoadedModel>;
+  /** Releases what the backend itself holds (worker threads); models are closed before. */
+  close?(): Promise<void>;
+}
+
+/** Lets the lifecycle report the `loading → warming` transition that happens inside `load`. */
+export interface LoadHooks {
+  onWarming?(): void;
 }
 
 /** Fetches a blob by digest into the local cache (sha256 verified, reused when present) and returns its path. */

@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EdgennError } from '../../wit/errors.ts';
+import type { NamedTensors } from '../../wit/types.ts';
+import { addModel, scaleModel } from '../../tests/fixtures/onnx-models.ts';
+import { createBatcher, isBatchable, warmupBatchSizes, DEFAULT_BATCHING } from './batcher.ts';
+import { closeSession, openSession, runSession, type OpenSession } from './onnx.ts';
+
+let add: OpenSession;
+let scale: OpenSession;
+
+beforeAll(async () => {
+  add = await openSession(addModel({ width: 4, bias: 1 }));
+  scale = await openSession(scaleModel(3));
+});
+afterAll(async () => {
+  await closeSession(add.session);
+  await closeSession(scale.session);
+});
+
+function rowsOf(n: number, seed: number, width = 4): NamedTensors {
+  return { x: { type: 'FP32', dims: [n, width], data: Float32Array.from({ length: n * width }, (_, i) => seed * 100 + i) } };
+}
+
+/** A real session, counting what reaches it. */
+function counted(s: OpenSession) {
+  const runs: NamedTensors[] = [];
+  return { runs, run: (inputs: NamedTensors, outputs?: string[]) => (runs.push(inputs), runSession(s.session, inputs, outputs)) };
+}
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'ok';
+  } catch (err) {
+    expect(err).toBeInstanceOf(EdgennError);
+    return (err as EdgennError).code;
+  }
+}
+
+describe('batcher', () => {
+  it('knows which signatures batch and which sizes to warm', () => {
+    expect(isBatchable(add.signature)).toBe(true);
+    expect(isBatchable(scale.signature)).toBe(false); // the scalar k has no batch axis
+    expect(warmupBatchSizes(add.signature, DEFAULT_BATCHING)).toEqual([1, 2, 4, 8]);
+    expect(warmupBatchSizes(scale.signature, DEFAULT_BATCHING)).toEqual([1]);
+  });
+
+  it('runs concurrent requests as one batch and splits rows back to each caller', async () => {
+    const c = counted(add);
+    const sizes: number[] = [];
+    const b = createBatcher({ signature: add.signature, run: c.run, batching: { maxQueueDelayUs: 50_000 }, onBatch: (n) => sizes.push(n) });
+    const reqs = [1, 2, 1, 3].map((n, i) => rowsOf(n, i));
+    const outs = await Promise.all(reqs.map((r) => b.submit(r)));
+    expect(c.runs.length).toBe(1);
+    expect(c.runs[0]!.x!.dims).toEqual([7, 4]);
+    expect(sizes).toEqual([4]);
+    outs.forEach((o, i) => {
+      expect(o.y!.dims).toEqual(reqs[i]!.x!.dims);
+      expect(Array.from(o.y!.data as Float32Array)).toEqual(Array.from(reqs[i]!.x!.data as Float32Array, (v) => v + 1));
+    });
+  });
+
+  it('runs a non-batchable model one request at a time and answers busy beyond the queue limit', async () => {
+    const c = counted(scale);
+    let maxRunning = 0;
+    let running = 0;
+    const run = async (inputs: NamedTensors) => {
+      maxRunning = Math.max(maxRunning, ++running);
+      try {
+        return await c.run(inputs);
+      } finally {
+        running--;
+      }
+    };
+    const b = createBatcher({ signature: scale.signature, run, batching: { maxQueue: 3 } });
+    const req = (k: bigint): NamedTensors => ({ x: { type: 'FP32', dims: [2, 3], data: new Float32Array(6).fill(1) }, k: { type: 'I64', dims: [], data: BigInt64Array.of(k) } });
+    // One is dispatched at once, three wait, the fifth finds the queue full.
+    const ps = [1n, 2n, 3n, 4n, 5n].map((k) => b.submit(req(k)));
+    const codes = await Promise.all(ps.map(codeOf));
+    expect(codes).toEqual(['ok', 'ok', 'ok', 'ok', 'busy']);
+    expect(maxRunning).toBe(1);
+    expect(c.runs.length).toBe(4);
+    expect(Array.from((await b.submit(req(7n))).y!.data as Float32Array)).toEqual([7, 7, 7, 7, 7, 7]);
+  });
+
+  it('answers timeout for a request whose deadline passes while queued, without computing it', async () => {
+    const c = counted(add);
+    const b = createBatcher({ signature: add.signature, run: c.run, batching: { maxQueueDelayUs: 200_000 } });
+    const late = b.submit(rowsOf(1, 1), { deadline: Date.now() + 20 });
+    expect(await codeOf(late)).toBe('timeout');
+    expect(c.runs.length).toBe(0);
+    expect(await codeOf(b.submit(rowsOf(1, 2), { deadline: Date.now() - 1 }))).toBe('timeout');
+    // drain flushes what waits for company, then reports idle.
+    const onTime = b.submit(rowsOf(1, 3), { deadline: Date.now() + 60_000 });
+    await b.drain();
+    expect(await codeOf(onTime)).toBe('ok');
+    expect(c.runs.length).toBe(1);
+    expect(b.pending).toBe(0);
+  });
+
+  it('close rejects queued requests and refuses new ones', async () => {
+    const c = counted(add);
+    const b = createBatcher({ signature: add.signature, run: c.run, batching: { maxQueueDelayUs: 1_000_000 } });
+    const queued = b.submit(rowsOf(1, 1));
+    b.close(new EdgennError('unavailable', 'unloading'));
+    expect(await codeOf(queued)).toBe('unavailable');
+    expect(await codeOf(b.submit(rowsOf(1, 1)))).toBe('unavailable');
+    expect(c.runs.length).toBe(0);
+  });
+});

@@ -1,0 +1,43 @@
+// Wires one registry: the OCI layout store and the event log under <dataDir>/registry, and the
+// HTTP app over them. `edgenn registry` serves it alone; `edgenn serve` mounts `app` beside the edge.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Hono } from 'hono';
+import { createRegistryApp, type RegistryAppOptions } from './app.ts';
+import { openEventLog, type EventLog } from './events.ts';
+import { OciLayoutStore } from './oci-layout-store.ts';
+
+export interface RegistryOptions extends Omit<RegistryAppOptions, 'store' | 'events' | 'shutdown'> {
+  dataDir: string;
+}
+
+export interface Registry {
+  app: Hono;
+  store: OciLayoutStore;
+  events: EventLog;
+  /** The directory holding the OCI layout and events.jsonl. */
+  dir: string;
+  /** Ends open event streams and closes the event log. */
+  close(): Promise<void>;
+}
+
+export async function createRegistry(options: RegistryOptions): Promise<Registry> {
+  const { dataDir, ...appOptions } = options;
+  const dir = join(dataDir, 'registry');
+  await mkdir(dir, { recursive: true });
+  const events = await openEventLog(join(dir, 'events.jsonl'));
+  const store = new OciLayoutStore(dir, { onChange: (change) => events.append(change) });
+  await store.init();
+  const shutdown = new AbortController();
+  const app = createRegistryApp({ ...appOptions, store, events, shutdown: shutdown.signal });
+  return {
+    app,
+    store,
+    events,
+    dir,
+    async close() {
+      shutdown.abort();
+      await events.close();
+    },
+  };
+}
