@@ -81,13 +81,15 @@ export interface DemoHandler {
   file: string;
   route: string;
   models: string[];
-  /** A sample request body and its content type, for the printed curl line and the e2e test. */
-  sample: { file: string; contentType: string };
+  limits: { requestTimeoutMs: number; memoryMb: number };
+  /** A sample request body (relative to the project root), for the printed curl line and the e2e test; `saveAs` when the answer is a file. */
+  sample: { file: string; contentType: string; saveAs?: string };
 }
 
 export const DEMO_HANDLERS: DemoHandler[] = [
-  { name: 'ocr', file: join(projectRoot, 'demo/handlers/ocr.ts'), route: '/ocr', models: ['ocr-det', 'ocr-cls', 'ocr-rec'], sample: { file: 'demo/samples/text.png', contentType: 'image/png' } },
-  { name: 'background', file: join(projectRoot, 'demo/handlers/background.ts'), route: '/background', models: ['background-removal'], sample: { file: 'demo/samples/photo.png', contentType: 'image/png' } },
+  { name: 'ocr', file: join(projectRoot, 'demo/handlers/ocr.ts'), route: '/ocr', models: ['ocr-det', 'ocr-cls', 'ocr-rec'], limits: { requestTimeoutMs: 30_000, memoryMb: 256 }, sample: { file: 'demo/samples/text.png', contentType: 'image/png' } },
+  // IS-Net takes seconds per picture on a small CPU; the handler holds a few 1024² float planes.
+  { name: 'background', file: join(projectRoot, 'demo/handlers/background.ts'), route: '/background', models: ['background-removal'], limits: { requestTimeoutMs: 120_000, memoryMb: 512 }, sample: { file: 'demo/samples/photo.png', contentType: 'image/png', saveAs: 'cutout.png' } },
 ];
 
 /**
@@ -95,4 +97,4 @@ export const DEMO_HANDLERS: DemoHandler[] = [
  * dynamic dims = 1: its STFT pads by reflection and needs at least 2 samples), so it never becomes
  * ready. Deploy it by hand once warm-up shapes can be declared.
  */
-export const VAD_HANDLER: DemoHandler = { name: 'vad', file: join(projectRoot, 'demo/handlers/vad.ts'), route: '/vad', models: ['silero-vad'], sample: { file: 'demo/samples/speech.wav', contentType: 'audio/wav' } };
+export const VAD_HANDLER: DemoHandler = { name: 'vad', file: join(projectRoot, 'demo/handlers/vad.ts'), route: '/vad', models: ['silero-vad'], limits: { requestTimeoutMs: 60_000, memoryMb: 128 }, sample: { file: 'demo/samples/speech.wav', contentType: 'audio/wav' } };
