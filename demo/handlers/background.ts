@@ -5,7 +5,7 @@ import { encodeRgba } from './image.ts';
 import { backgroundAlpha } from './background-pipeline.ts';
 import { errorResponse, readPng } from './respond.ts';
 
-const USAGE = 'POST a PNG picture as the body and save the answer, e.g. `curl --data-binary @demo/samples/photo.png -o cutout.png http://127.0.0.1:8787/background`';
+const USAGE = 'POST a PNG picture as the body and save the answer, e.g. `curl --data-binary @demo/samples/photo.png -o cutout.png <this URL>`';
 
 export default {
   async fetch(request: Request, env: Env): Promise<Response> {

@@ -9,7 +9,7 @@ import { parseKeys, readText } from './ocr-pipeline.ts';
 import { errorResponse, json, readPng } from './respond.ts';
 
 const keys = parseKeys(keysText);
-const USAGE = 'POST a PNG picture with text as the body, e.g. `curl --data-binary @demo/samples/text.png http://127.0.0.1:8787/ocr`';
+const USAGE = 'POST a PNG picture with text as the body, e.g. `curl --data-binary @demo/samples/text.png <this URL>`';
 
 export default {
   async fetch(request: Request, env: Env): Promise<Response> {

@@ -25,7 +25,8 @@ export function errorResponse(err: unknown, request: Request): Response {
   const raw = (err as { code?: unknown }).code;
   const code: ServiceCode = err instanceof BadImageError ? 'invalid-encoding' : isServiceCode(raw) ? raw : 'unknown';
   const message = err instanceof Error ? err.message : String(err);
-  const requestId = request.headers.get('x-request-id') ?? '';
+  // The edge's id when it sent one, so the answer can be found in its log.
+  const requestId = request.headers.get('x-request-id') ?? crypto.randomUUID();
   const res = json({ error: { code, message, retryable: isRetryable(code), requestId } }, statusOf(code));
   if (statusOf(code) === 503) res.headers.set('retry-after', '1');
   return res;

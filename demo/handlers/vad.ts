@@ -5,7 +5,7 @@ import type { Env } from '../../wit/types.ts';
 import { BadAudioError, decodeWav, detectSpeech } from './vad-pipeline.ts';
 import { HandlerError, MAX_BODY_BYTES, errorResponse, json } from './respond.ts';
 
-const USAGE = 'POST a WAV clip as the body, e.g. `curl --data-binary @demo/samples/speech.wav http://127.0.0.1:8787/vad`';
+const USAGE = 'POST a WAV clip as the body, e.g. `curl --data-binary @demo/samples/speech.wav <this URL>`';
 
 export default {
   async fetch(request: Request, env: Env): Promise<Response> {
