@@ -26,6 +26,9 @@ export async function build({ quiet = false } = {}) {
     target: 'node20',
     packages: 'external',
     sourcemap: 'linked',
+    // Shared chunks: each command loads only what it imports (`edgenn models` never loads ONNX Runtime).
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
     logLevel: quiet ? 'error' : 'warning',
     jsx: 'automatic',
     jsxImportSource: 'hono/jsx',

@@ -1,5 +1,6 @@
 // The edge's CPU placement: a Backend whose ONNX Runtime sessions live in piscina worker threads
 // (the one file that creates piscina pools). Every worker holds every model; requests go to the least busy.
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import Piscina from 'piscina';
@@ -70,6 +71,7 @@ export function createCpuPool(options: CpuPoolOptions = {}): CpuPool {
   const log = options.log ?? (() => {});
   if (workers * intraOpNumThreads > cores) log(`cpu-pool: ${workers} workers × ${intraOpNumThreads} threads exceeds ${cores} cores; ONNX Runtime will oversubscribe`);
   const filename = options.filename ?? distEntry('edge/cpu-worker.ts');
+  if (!existsSync(filename)) throw new EdgennError('unavailable', `the CPU worker bundle ${filename} is missing; build it with \`node edge/build.mjs\` (npm install runs it)`);
   const workerData: WorkerData = { intraOpNumThreads };
   let closing = false;
   let seq = 0;

@@ -13,10 +13,11 @@ import { checkAlias, checkName, checkVersion } from './oci-layout-store.ts';
 import type { EventLog } from './events.ts';
 import { checkBearer } from './token.ts';
 import { readModelSignature } from './signature.ts';
+import { createDocsPages, type DocsPagesOptions } from './page/routes.tsx';
 
 /** A store the registry can write to (OciLayoutStore; an OCI-distribution backend later). */
 export interface WritableModelStore extends ModelStore {
-  receiveUpload(body: AsyncIterable<Uint8Array>, maxBytes: number): Promise<ReceivedUpload>;
+  receiveUpload(body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, maxBytes: number): Promise<ReceivedUpload>;
   publish(staged: StagedPublish): Promise<PublishResult>;
   setAlias(name: string, alias: string, version: string): Promise<{ previous?: string }>;
   deleteVersion(name: string, version: string, options?: { force?: boolean }): Promise<DeleteResult>;
@@ -38,13 +39,20 @@ export interface RegistryAppOptions {
   shutdown?: AbortSignal;
   /** Validates an upload and reads its signature (default: ONNX Runtime, registry/signature.ts). */
   readSignature?: (path: string) => Promise<Signature>;
+  /** Uploads validated at once (default 2): each opens an ONNX Runtime session as big as the model. */
+  maxConcurrentValidations?: number;
   log?: (line: string) => void;
+  /** The available-models documentation page at `/` and `/models/{name}` (status, public URL…). */
+  pages?: Omit<DocsPagesOptions, 'store'>;
 }
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 4 * 1024 ** 3;
 const SMALL_BODY_BYTES = 16 * 1024;
-/** Paths this app owns; its middleware runs only there, so it can share a server with others. */
-const OWN_PATHS = ['/v1/models', '/v1/models/*', '/v1/resolve/*', '/v1/blobs/*', '/v1/events'];
+/**
+ * Paths this app owns (the API, and the docs page at `/` and `/models/{name}`); its middleware
+ * runs only there, so it can share a server with others. A `/x/*` pattern matches `/x` too.
+ */
+const OWN_PATHS = ['/v1/models/*', '/v1/resolve/*', '/v1/blobs/*', '/v1/events', '/', '/models/*'];
 
 /** What the list endpoint returns for each model: the record plus its latest version. */
 export interface ModelSummary extends ModelRecord {
@@ -117,6 +125,22 @@ export function parseRange(header: string | undefined, size: number): BlobRange 
   return { start, end };
 }
 
+/** Wraps an async function so at most `max` calls run at once; the rest wait in order. */
+function limitConcurrency<A, R>(fn: (arg: A) => Promise<R>, max: number): (arg: A) => Promise<R> {
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  return async (arg) => {
+    if (running >= max) await new Promise<void>((resolve) => waiting.push(resolve));
+    running++;
+    try {
+      return await fn(arg);
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
+  };
+}
+
 async function readSmallJson(c: Context): Promise<unknown> {
   const len = Number(c.req.header('content-length') ?? 0);
   if (len > SMALL_BODY_BYTES) throw new EdgennError('too-large', `this endpoint takes a small JSON body (up to ${SMALL_BODY_BYTES} bytes)`);
@@ -133,7 +157,7 @@ export function createRegistryApp(options: RegistryAppOptions): Hono {
   const { store, events, token } = options;
   const maxUploadBytes = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
   const heartbeatMs = (options.heartbeatSeconds ?? 15) * 1000;
-  const readSignature = options.readSignature ?? readModelSignature;
+  const readSignature = limitConcurrency(options.readSignature ?? readModelSignature, options.maxConcurrentValidations ?? 2);
   const log = options.log ?? (() => {});
   const app = new Hono();
 
@@ -219,18 +243,33 @@ export function createRegistryApp(options: RegistryAppOptions): Hono {
     return new Response(body, { status: 200, headers });
   }
 
+  /** Everything a publish checks before reading the body: name, version, metadata, declared size. */
+  function checkPublish(c: Context, name: string, version: string, declaredSize: string | undefined): PublishMetadata {
+    checkName(name);
+    checkVersion(version);
+    const meta = parsePublishQuery(c, name, version);
+    if (declaredSize !== undefined && Number(declaredSize) > maxUploadBytes) {
+      throw new EdgennError('too-large', `the upload is ${declaredSize} bytes, over the registry's limit of ${maxUploadBytes} bytes; raise --max-upload-bytes or publish a smaller model`);
+    }
+    return meta;
+  }
+
+  // A body-less preflight with the publish's query and `size`: answers what the PUT would refuse
+  // before any byte is sent (a server that refuses mid-upload can only reset the connection), and
+  // the existing version's manifest so a client can skip re-uploading identical bytes.
+  app.post('/v1/models/:name/versions/:version/check', async (c) => {
+    const { name, version } = c.req.param();
+    checkPublish(c, name, version, c.req.query('size'));
+    const existing = (await store.get(name))?.versions.find((v) => v.version === version) ?? null;
+    return c.json({ ok: true, maxUploadBytes, existing });
+  });
+
   app.put('/v1/models/:name/versions/:version', async (c) => {
     const { name, version } = c.req.param();
     let upload: ReceivedUpload;
     let meta: PublishMetadata;
     try {
-      checkName(name);
-      checkVersion(version);
-      meta = parsePublishQuery(c, name, version);
-      const declared = c.req.header('content-length');
-      if (declared !== undefined && Number(declared) > maxUploadBytes) {
-        throw new EdgennError('too-large', `the upload is ${declared} bytes, over the registry's limit of ${maxUploadBytes} bytes; raise --max-upload-bytes or publish a smaller model`);
-      }
+      meta = checkPublish(c, name, version, c.req.header('content-length'));
       const body = c.req.raw.body;
       if (!body) throw new EdgennError('invalid-encoding', 'not an ONNX model: the upload is empty; send the .onnx file as the request body');
       upload = await store.receiveUpload(body as unknown as AsyncIterable<Uint8Array>, maxUploadBytes);
@@ -319,6 +358,8 @@ export function createRegistryApp(options: RegistryAppOptions): Hono {
       }
     });
   });
+
+  app.route('/', createDocsPages({ store, ...options.pages }));
 
   return installErrorHandling(app);
 }

@@ -23,6 +23,12 @@ export interface HttpRegistryClient extends RegistryClient {
   deleteVersion(name: string, version: string, options?: { force?: boolean }): Promise<{ removedAliases: string[] }>;
 }
 
+async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return `sha256:${hash.digest('hex')}`;
+}
+
 const EVENT_TYPES = new Set<RegistryEvent['type']>(['published', 'alias-moved', 'deleted']);
 
 /** Turns a non-2xx answer into the EdgennError the server described. */
@@ -115,7 +121,7 @@ export function createRegistryClient(options: RegistryClientOptions): HttpRegist
   const getJson = async <T>(path: string): Promise<T> => (await call(path)).json() as Promise<T>;
   const seg = encodeURIComponent;
 
-  return {
+  const client: HttpRegistryClient = {
     url,
 
     async list() {
@@ -176,8 +182,20 @@ export function createRegistryClient(options: RegistryClientOptions): HttpRegist
         }
       }
       const query = q.toString();
+      const path = `/v1/models/${seg(meta.name)}/versions/${seg(meta.version)}`;
+      // Preflight: auth, names, metadata and size are refused here, before a byte is streamed.
+      const check = (await (await call(`${path}/check?${query}${query ? '&' : ''}size=${total}`, { method: 'POST' }, `publish ${meta.name}@${meta.version}`)).json()) as { existing: ModelManifest | null };
+      if (check.existing) {
+        const digest = await sha256File(filePath);
+        if (digest !== check.existing.digest) {
+          throw new EdgennError('already-exists', `model '${meta.name}' version ${meta.version} already exists with digest ${check.existing.digest} (this file is ${digest}); versions are immutable, publish this file as a new version`);
+        }
+        for (const a of meta.aliases ?? []) await client.setAlias(meta.name, a, meta.version);
+        onProgress?.(total, total);
+        return { manifest: check.existing, created: false };
+      }
       const res = await call(
-        `/v1/models/${seg(meta.name)}/versions/${seg(meta.version)}${query ? `?${query}` : ''}`,
+        `${path}${query ? `?${query}` : ''}`,
         { method: 'PUT', body: body() as unknown as RequestInit['body'], duplex: 'half', headers: { 'content-type': 'application/octet-stream', 'content-length': String(total) } },
         `publish ${meta.name}@${meta.version}`,
       );
@@ -218,4 +236,5 @@ export function createRegistryClient(options: RegistryClientOptions): HttpRegist
       }
     },
   };
+  return client;
 }

@@ -2,6 +2,7 @@
 // ids keep counting and `Last-Event-ID` resumption works across restarts.
 import { open, readFile, truncate } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
+import type { ModelRecord } from './manifest.ts';
 import type { RegistryEvent } from './store.ts';
 import type { StoreChange } from './oci-layout-store.ts';
 
@@ -80,4 +81,42 @@ export async function openEventLog(path: string): Promise<EventLog> {
       await fh.close();
     },
   };
+}
+
+/**
+ * Brings the feed in line with the store after a crash: a kill between writing index.json and
+ * appending its event would otherwise leave subscribers one change behind for good. Replays the
+ * log into the state it implies and appends whatever differs from `records` (the store's truth).
+ */
+export async function reconcileEvents(log: EventLog, records: ModelRecord[]): Promise<RegistryEvent[]> {
+  const versions = new Map<string, string>(); // `name@version` → digest
+  const aliases = new Map<string, string>(); // `name@alias` → version
+  for (const e of log.since(0)) {
+    if (e.type === 'published' && e.version) versions.set(`${e.name}@${e.version}`, e.digest ?? '');
+    else if (e.type === 'alias-moved' && e.alias && e.version) aliases.set(`${e.name}@${e.alias}`, e.version);
+    else if (e.type === 'deleted' && e.version) {
+      versions.delete(`${e.name}@${e.version}`);
+      for (const [k, v] of aliases) if (k.startsWith(`${e.name}@`) && v === e.version) aliases.delete(k);
+    }
+  }
+  const emitted: RegistryEvent[] = [];
+  const present = new Set<string>();
+  for (const r of records) {
+    for (const m of r.versions) {
+      const key = `${r.name}@${m.version}`;
+      present.add(key);
+      if (versions.get(key) !== m.digest) emitted.push(await log.append({ type: 'published', name: r.name, version: m.version, digest: m.digest }));
+    }
+    for (const [alias, version] of Object.entries(r.aliases)) {
+      if (aliases.get(`${r.name}@${alias}`) === version) continue;
+      const digest = r.versions.find((v) => v.version === version)?.digest;
+      emitted.push(await log.append({ type: 'alias-moved', name: r.name, alias, version, ...(digest ? { digest } : {}) }));
+    }
+  }
+  for (const [key, digest] of versions) {
+    if (present.has(key)) continue;
+    const at = key.indexOf('@');
+    emitted.push(await log.append({ type: 'deleted', name: key.slice(0, at), version: key.slice(at + 1), ...(digest ? { digest } : {}) }));
+  }
+  return emitted;
 }

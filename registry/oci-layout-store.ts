@@ -196,7 +196,7 @@ export class OciLayoutStore implements ModelStore {
    * Streams an upload into tmp/ while hashing it, then fsyncs it. Memory stays flat whatever
    * the size; on any failure (too large, client gone) the temp file is removed.
    */
-  async receiveUpload(body: AsyncIterable<Uint8Array>, maxBytes: number): Promise<ReceivedUpload> {
+  async receiveUpload(body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, maxBytes: number): Promise<ReceivedUpload> {
     const path = join(this.tmpDir, `upload-${randomUUID()}`);
     const hash = createHash('sha256');
     let size = 0;
@@ -440,8 +440,13 @@ export class OciLayoutStore implements ModelStore {
         aliasEntries.push([name, tag, d.digest]);
         continue;
       }
-      const image = JSON.parse(await readFile(this.blobPath(d.digest), 'utf8')) as ImageManifest;
-      const manifest = JSON.parse(await readFile(this.blobPath(image.config.digest), 'utf8')) as ModelManifest;
+      let manifest: ModelManifest;
+      try {
+        const image = JSON.parse(await readFile(this.blobPath(d.digest), 'utf8')) as ImageManifest;
+        manifest = JSON.parse(await readFile(this.blobPath(image.config.digest), 'utf8')) as ModelManifest;
+      } catch (err) {
+        throw new Error(`OciLayoutStore: index.json lists ${ref} but its manifest or config blob in ${this.root}/blobs is missing or unreadable (${(err as Error).message}); restore the blob or remove the entry from index.json`);
+      }
       const m = models.get(name) ?? { versions: new Map(), aliases: new Map() };
       models.set(name, m);
       m.versions.set(tag, { manifest, descriptor: { mediaType: d.mediaType, digest: d.digest, size: d.size, artifactType: MEDIA_TYPES.artifact } });

@@ -98,6 +98,18 @@ describe('batcher', () => {
     expect(b.pending).toBe(0);
   });
 
+  it('answers timeout instead of a late answer when the deadline passes during the inference', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const c = counted(add);
+    const b = createBatcher({ signature: add.signature, run: async (i, o) => (await gate, c.run(i, o)), batching: { maxBatchSize: 1 } });
+    const slow = b.submit(rowsOf(1, 1), { deadline: Date.now() + 20 });
+    await expect(slow).rejects.toMatchObject({ code: 'timeout', message: expect.stringMatching(/before the inference finished/) });
+    open();
+    await b.drain();
+    expect(c.runs.length).toBe(1); // it was computed, but its answer was not delivered late
+  });
+
   it('close rejects queued requests and refuses new ones', async () => {
     const c = counted(add);
     const b = createBatcher({ signature: add.signature, run: c.run, batching: { maxQueueDelayUs: 1_000_000 } });

@@ -122,9 +122,9 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
     const pinned = pinnedBytes();
     return new EdgennError(
       'too-large',
-      `model ${keyOf(m.name, m.version)} ${what} ${bytes} bytes (${mb(bytes)}), more than the memory budget of ${budget} bytes (${mb(budget)})` +
-        (pinned ? ` leaves beside the ${mb(pinned)} held by pinned models` : '') +
-        '; raise the memory budget, or unload pinned models',
+      `model ${keyOf(m.name, m.version)} ${what} ${bytes} bytes (${mb(bytes)}), which does not fit the memory budget of ${budget} bytes (${mb(budget)})` +
+        (pinned ? `, ${mb(pinned)} of which pinned models hold` : '') +
+        '; raise the memory budget or unload other pinned models',
     );
   }
 
@@ -161,7 +161,7 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
       const loaded = await run;
       if (closed || !admit(e, loaded.residentBytes)) {
         await loaded.close().catch(() => {});
-        throw closed ? new EdgennError('unavailable', 'the model manager is closing') : tooLarge(m, loaded.residentBytes, 'holds');
+        throw closed ? new EdgennError('unavailable', 'the model manager is closing') : tooLarge(m, loaded.residentBytes, 'holds after warm-up');
       }
       e.loaded = loaded;
       e.batcher = createBatcher({

@@ -25,36 +25,36 @@ export function Layout(props: { title: string; children?: Child }) {
     <>
       {raw('<!DOCTYPE html>')}
       <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>{props.title}</title>
-        <link rel="icon" href="data:," />
-        {/* Static constants from styles.ts / client-script.ts: no publisher data reaches raw(). */}
-        <style>{raw(CSS)}</style>
-      </head>
-      <body>
-        <a class="skip" href="#main">
-          Skip to content
-        </a>
-        <header class="site">
-          <div class="wrap">
-            <a class="brand" href="/">
-              edgenn models
-            </a>
-            <span class="tag">Models you can call from a handler with env.AI.run</span>
-          </div>
-        </header>
-        <main id="main" class="wrap">
-          {props.children}
-        </main>
-        <footer class="site">
-          <div class="wrap">
-            Every page here also answers JSON: send <code>Accept: application/json</code>.
-          </div>
-        </footer>
-        <script>{raw(SCRIPT)}</script>
-      </body>
+        <head>
+          <meta charset="utf-8" />
+          <meta name="viewport" content="width=device-width, initial-scale=1" />
+          <title>{props.title}</title>
+          <link rel="icon" href="data:," />
+          {/* Static constants from styles.ts / client-script.ts: no publisher data reaches raw(). */}
+          <style>{raw(CSS)}</style>
+        </head>
+        <body>
+          <a class="skip" href="#main">
+            Skip to content
+          </a>
+          <header class="site">
+            <div class="wrap">
+              <a class="brand" href="/">
+                edgenn models
+              </a>
+              <span class="tag">Models you can call from a handler with env.AI.run</span>
+            </div>
+          </header>
+          <main id="main" class="wrap">
+            {props.children}
+          </main>
+          <footer class="site">
+            <div class="wrap">
+              Every page here also answers JSON: send <code>Accept: application/json</code>.
+            </div>
+          </footer>
+          <script>{raw(SCRIPT)}</script>
+        </body>
       </html>
     </>
   );

@@ -1,6 +1,7 @@
 /** @jsxImportSource hono/jsx */
 // One model: what it is, how to call it (handler, curl, deploy line, written from its real
 // signature), its signature table, every version with digest, size and date, and live status.
+import type { Child } from 'hono/jsx';
 import type { Dim, ModelManifest, ModelRecord, TensorSpec } from '../manifest.ts';
 import { humanSize, labelPairs, type ModelSummary } from './catalog.ts';
 import { STATE_LABEL, WHERE_LABEL, type LiveModelStatus } from './live-status.ts';
@@ -34,41 +35,48 @@ function Shape(props: { shape: Dim[] }) {
   );
 }
 
-function SignatureTable(props: { specs: TensorSpec[]; kind: 'Inputs' | 'Outputs'; id: string }) {
+/** A scrollable table with column headers: the signature, versions and live status all use it. */
+function Table(props: { id: string; columns: string[]; caption?: string; children?: Child }) {
   return (
     <div class="table-wrap">
       <table id={props.id}>
-        <caption>{props.kind}</caption>
+        {props.caption && <caption>{props.caption}</caption>}
         <thead>
           <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Element type</th>
-            <th scope="col">Shape</th>
+            {props.columns.map((c) => (
+              <th scope="col">{c}</th>
+            ))}
           </tr>
         </thead>
-        <tbody>
-          {props.specs.length === 0 ? (
-            <tr>
-              <td colspan={3}>none declared</td>
-            </tr>
-          ) : (
-            props.specs.map((s) => (
-              <tr>
-                <td>
-                  <code>{s.name}</code>
-                </td>
-                <td>
-                  <code>{s.type}</code>
-                </td>
-                <td>
-                  <Shape shape={s.shape} />
-                </td>
-              </tr>
-            ))
-          )}
-        </tbody>
+        <tbody>{props.children}</tbody>
       </table>
     </div>
+  );
+}
+
+function SignatureTable(props: { specs: TensorSpec[]; kind: 'Inputs' | 'Outputs'; id: string }) {
+  return (
+    <Table id={props.id} caption={props.kind} columns={['Name', 'Element type', 'Shape']}>
+      {props.specs.length === 0 ? (
+        <tr>
+          <td colspan={3}>none declared</td>
+        </tr>
+      ) : (
+        props.specs.map((s) => (
+          <tr>
+            <td>
+              <code>{s.name}</code>
+            </td>
+            <td>
+              <code>{s.type}</code>
+            </td>
+            <td>
+              <Shape shape={s.shape} />
+            </td>
+          </tr>
+        ))
+      )}
+    </Table>
   );
 }
 
@@ -157,65 +165,40 @@ export function ModelPage(props: ModelPageProps) {
       <CopyBlock id="snippet-curl" title="Call it" text={examples.curl} lang="sh" />
 
       <h2 id="versions">Versions</h2>
-      <div class="table-wrap">
-        <table id="version-table">
-          <thead>
-            <tr>
-              <th scope="col">Version</th>
-              <th scope="col">Aliases</th>
-              <th scope="col">Digest</th>
-              <th scope="col">Size</th>
-              <th scope="col">Published</th>
-            </tr>
-          </thead>
-          <tbody>
-            {versions.map((v) => (
-              <tr aria-current={v.version === shown.version ? 'true' : undefined}>
-                <td>
-                  <a href={`/models/${encodeURIComponent(record.name)}?version=${encodeURIComponent(v.version)}`}>{v.version}</a>
-                </td>
-                <td>{aliasesOf(v.version).join(', ') || '—'}</td>
-                <td>
-                  <code>{v.digest}</code>
-                </td>
-                <td>{humanSize(v.size)}</td>
-                <td>
-                  <time datetime={v.created}>{date(v.created)}</time>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table id="version-table" columns={['Version', 'Aliases', 'Digest', 'Size', 'Published']}>
+        {versions.map((v) => (
+          <tr aria-current={v.version === shown.version ? 'true' : undefined}>
+            <td>
+              <a href={`/models/${encodeURIComponent(record.name)}?version=${encodeURIComponent(v.version)}`}>{v.version}</a>
+            </td>
+            <td>{aliasesOf(v.version).join(', ') || '—'}</td>
+            <td>
+              <code>{v.digest}</code>
+            </td>
+            <td>{humanSize(v.size)}</td>
+            <td>
+              <time datetime={v.created}>{date(v.created)}</time>
+            </td>
+          </tr>
+        ))}
+      </Table>
 
       {statuses.length > 0 && (
         <>
           <h2 id="live">Live status</h2>
-          <div class="table-wrap">
-            <table id="live-table">
-              <thead>
-                <tr>
-                  <th scope="col">Version</th>
-                  <th scope="col">State</th>
-                  <th scope="col">Where</th>
-                  <th scope="col">Memory</th>
-                </tr>
-              </thead>
-              <tbody>
-                {statuses.map((s) => (
-                  <tr>
-                    <td>{s.version}</td>
-                    <td>
-                      <span class={`badge state-${s.state}`}>{STATE_LABEL[s.state]}</span>
-                      {s.error ? <span class="error-text"> {s.error}</span> : ''}
-                    </td>
-                    <td>{WHERE_LABEL[s.where]}</td>
-                    <td>{s.memoryBytes !== undefined ? humanSize(s.memoryBytes) : '—'}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table id="live-table" columns={['Version', 'State', 'Where', 'Memory']}>
+            {statuses.map((s) => (
+              <tr>
+                <td>{s.version}</td>
+                <td>
+                  <span class={`badge state-${s.state}`}>{STATE_LABEL[s.state]}</span>
+                  {s.error ? <span class="error-text"> {s.error}</span> : ''}
+                </td>
+                <td>{WHERE_LABEL[s.where]}</td>
+                <td>{s.memoryBytes !== undefined ? humanSize(s.memoryBytes) : '—'}</td>
+              </tr>
+            ))}
+          </Table>
         </>
       )}
     </Layout>

@@ -3,7 +3,7 @@
 // server-rendered, usable without JavaScript, answering JSON to `Accept: application/json`.
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { EdgennError } from '../../wit/errors.ts';
-import { errorResponse, requestIds } from '../../wit/http.ts';
+import { errorResponse, installErrorHandling, requestIds } from '../../wit/http.ts';
 import { NAME_RE, type ModelManifest } from '../manifest.ts';
 import type { ModelStore } from '../store.ts';
 import {
@@ -54,9 +54,12 @@ function ensureRequestId(): MiddlewareHandler {
 
 export function createDocsPages(options: DocsPagesOptions): Hono {
   const { store, status, publicUrl, cpuThresholdBytes = DEFAULT_CPU_THRESHOLD_BYTES, statusTimeoutMs = 1000 } = options;
-  const app = new Hono();
-  app.use('*', ensureRequestId());
-  app.use('*', async function docsHeaders(c, next) {
+  // A failing store answers in the one error shape (Hono keeps a sub-app's error handler when mounted).
+  const app = installErrorHandling(new Hono());
+  // Scoped to the page's own paths: mounted at `/` of the registry app, a `*` middleware would
+  // also wrap the registry API (and overwrite, say, its blobs' immutable cache-control).
+  for (const path of ['/', '/models/:name']) app.use(path, ensureRequestId(), docsHeaders);
+  async function docsHeaders(c: Context, next: () => Promise<void>): Promise<void> {
     await next();
     c.header('vary', 'Accept');
     c.header('cache-control', 'no-cache');
@@ -65,7 +68,7 @@ export function createDocsPages(options: DocsPagesOptions): Hono {
       c.header('x-content-type-options', 'nosniff');
       c.header('referrer-policy', 'no-referrer');
     }
-  });
+  }
 
   const baseUrl = (c: Context) => (publicUrl ?? new URL(c.req.url).origin).replace(/\/+$/, '');
 
@@ -94,6 +97,9 @@ export function createDocsPages(options: DocsPagesOptions): Hono {
     }
     return c.html(<IndexPage models={models} filters={filters} facets={facets} baseUrl={baseUrl(c)} />);
   });
+
+  // `/models` is the page's too (a reserved path): the list lives at `/`.
+  app.get('/models', (c) => c.redirect(`/${new URL(c.req.url).search}`, 302));
 
   app.get('/models/:name', async (c) => {
     const name = c.req.param('name');

@@ -117,6 +117,13 @@ describe('handler snippet', () => {
     expect(curlExample(m, 'http://h')).toContain(`'\\''`);
   });
 
+  it('leaves large inputs out of the curl body and says so', async () => {
+    const m = manifest('big', { inputs: [{ name: 'image', type: 'FP32', shape: [1, 3, 'h', 224] }], outputs: [] });
+    const curl = curlExample(m, 'http://h');
+    expect(curl).toMatch(/^# image \(672 values\) is left out here/);
+    expect(curlBody(curl)).toEqual({});
+  });
+
   it('deploys with the model on the allow-list and a route the curl line calls', () => {
     const m = manifest('adder', { inputs: [], outputs: [] });
     expect(deployLine(m)).toBe("edgenn deploy handler.ts --name adder-api --route '/adder' --model adder");

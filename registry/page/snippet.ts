@@ -95,12 +95,14 @@ const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 export function curlExample(m: ModelManifest, baseUrl: string): string {
   const body: Record<string, number[]> = {};
+  const omitted: string[] = [];
   for (const spec of m.signature.inputs) {
     const n = elementCount(exampleDims(spec.shape));
     if (n <= INLINE_ELEMENTS) body[spec.name] = new Array(n).fill(0);
+    else omitted.push(`# ${oneLine(spec.name)} (${n} values) is left out here: the handler sends zeros; post your own as a flat array.\n`);
   }
   const url = `${baseUrl.replace(/\/+$/, '')}${handlerRoute(m)}`;
-  return `curl -sS -X POST ${shellQuote(url)} \\\n  -H 'content-type: application/json' \\\n  -d ${shellQuote(JSON.stringify(body))}`;
+  return `${omitted.join('')}curl -sS -X POST ${shellQuote(url)} \\\n  -H 'content-type: application/json' \\\n  -d ${shellQuote(JSON.stringify(body))}`;
 }
 
 export function deployLine(m: Pick<ModelManifest, 'name'>): string {

@@ -72,6 +72,10 @@ ul.models { list-style: none; padding: 0; margin: 0; display: grid; gap: 1rem;
 .empty { background: var(--card); border: 1px dashed var(--muted); border-radius: 8px; padding: 1rem 1.25rem; }
 .table-wrap { overflow-x: auto; border: 1px solid var(--line); border-radius: 6px; }
 .table-wrap + .table-wrap { margin-top: 1rem; }
+/* Digests, dates and shapes stay on one line; a narrow screen scrolls the table, not the page. */
+.table-wrap td { white-space: nowrap; }
+.table-wrap code { overflow-wrap: normal; }
+.table-wrap .error-text { white-space: normal; }
 table { border-collapse: collapse; width: 100%; font-size: .9rem; }
 th, td { text-align: left; padding: .45rem .75rem; border-bottom: 1px solid var(--line); vertical-align: top; }
 tr:last-child td { border-bottom: 0; }

@@ -52,7 +52,7 @@ it('refuses after warm-up a model whose measured bytes exceed the budget, and un
   try {
     const small = await models.add('small', '1.0.0', addModel());
     const err = await manager.ensure(small).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 'too-large', message: expect.stringMatching(/holds \d+ bytes.*memory budget of 4194304 bytes/) });
+    expect(err).toMatchObject({ code: 'too-large', message: expect.stringMatching(/holds after warm-up \d+ bytes.*memory budget of 4194304 bytes/) });
     expect(stateOf(manager, 'small')).toBe('failed');
     expect(() => manager.get({ name: 'small' })).toThrow(/failed to load/);
   } finally {

@@ -20,6 +20,7 @@ const writes: Array<[string, string, () => Uint8Array | string | undefined]> = [
   ['PUT', '/v1/models/guarded/versions/2.0.0', () => addModel({ bias: 5 })],
   ['PUT', '/v1/models/guarded/aliases/stable', () => JSON.stringify({ version: '1.0.0' })],
   ['DELETE', '/v1/models/guarded/versions/1.0.0?force=true', () => undefined],
+  ['POST', '/v1/models/guarded/versions/2.0.0/check?size=100', () => undefined],
 ];
 const reads = ['/v1/models', '/v1/models/guarded', '/v1/models/guarded/versions/1.0.0', '/v1/models/guarded/versions/1.0.0/blob', '/v1/resolve/guarded@latest', '/v1/events'];
 

@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { addModel, scaleModel } from '../fixtures/onnx-models.ts';
+import { existsSync } from 'node:fs';
+import { addModel, largeModel, scaleModel } from '../fixtures/onnx-models.ts';
 import { projectRoot } from '../../edge/paths.ts';
 import { spawnRegistryCli, type SpawnedRegistry } from './registry-harness.ts';
 
@@ -93,5 +94,17 @@ describe('edgenn publish / models', () => {
     const down = await edgenn(['models', '--registry', 'http://127.0.0.1:1']);
     expect(down.code).toBe(1);
     expect(down.stderr).toContain('unreachable');
+  });
+
+  it.skipIf(!existsSync('/usr/bin/script'))('draws a progress bar on a terminal', async () => {
+    await writeFile(join(dir, 'big.onnx'), largeModel(3 * 1024 * 1024));
+    const cmd = [process.execPath, join(projectRoot, 'edge/cli/edgenn.js'), 'publish', join(dir, 'big.onnx'), '--name', 'tty', '--version', '1.0.0', '--registry', reg.url, '--token', token].map((a) => `'${a}'`).join(' ');
+    const out = await new Promise<string>((resolve) => {
+      // `script` runs the command on a pseudo-terminal, so stderr.isTTY is true.
+      execFile('/usr/bin/script', ['-qec', cmd, '/dev/null'], { timeout: 60_000 }, (_err, stdout) => resolve(stdout));
+    });
+    expect(out).toMatch(/\rpublishing \[#+-*\]\s+\d+%/);
+    expect(out).toMatch(/\rpublishing \[#{30}\] 100%/);
+    expect(out).toContain('published tty@1.0.0');
   });
 });

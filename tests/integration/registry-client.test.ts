@@ -92,3 +92,33 @@ describe('registry client', () => {
     await expect(gone.list()).rejects.toMatchObject({ code: 'unavailable', retryable: true });
   });
 });
+
+describe('publish preflight', () => {
+  it('refuses a big upload before streaming it: wrong token, over the limit, other bytes', async () => {
+    const limited = await startTestRegistry({ maxUploadBytes: 1024 * 1024 });
+    try {
+      const file = join(dir, 'preflight.onnx');
+      await writeFile(file, largeModel(8 * 1024 * 1024));
+      let sent = 0;
+      const onProgress = (n: number) => (sent = n);
+      const wrong = createRegistryClient({ url: limited.url, token: 'wrong' });
+      await expect(wrong.publish(file, { name: 'pf', version: '1.0.0' }, onProgress)).rejects.toMatchObject({ code: 'unauthorized' });
+      const client = createRegistryClient({ url: limited.url, token: limited.token });
+      await expect(client.publish(file, { name: 'pf', version: '1.0.0' }, onProgress)).rejects.toMatchObject({ code: 'too-large' });
+      await expect(client.publish(file, { name: 'Bad', version: '1.0.0' }, onProgress)).rejects.toMatchObject({ code: 'invalid-argument' });
+      expect(sent).toBe(0);
+
+      const small = join(dir, 'preflight-small.onnx');
+      await writeFile(small, addModel({ bias: 11 }));
+      expect((await client.publish(small, { name: 'pf', version: '1.0.0' })).created).toBe(true);
+      await writeFile(join(dir, 'other.onnx'), addModel({ bias: 12 }));
+      await expect(client.publish(join(dir, 'other.onnx'), { name: 'pf', version: '1.0.0' })).rejects.toMatchObject({ code: 'already-exists' });
+      // The same bytes again: nothing is uploaded, requested aliases still move.
+      const again = await client.publish(small, { name: 'pf', version: '1.0.0', aliases: ['stable'] });
+      expect(again.created).toBe(false);
+      expect((await client.get('pf')).aliases).toEqual({ latest: '1.0.0', stable: '1.0.0' });
+    } finally {
+      await limited.close();
+    }
+  });
+});

@@ -99,5 +99,8 @@ describe('publish and read', () => {
     const cached = await fetch(`${h.url}/v1/blobs/${sha(add)}`, { headers: { 'if-none-match': `"${sha(add)}"` } });
     expect(cached.status).toBe(304);
     expect((await h.json(`/v1/blobs/sha256:${'0'.repeat(64)}`)).status).toBe(404);
+    const head = await fetch(`${h.url}/v1/blobs/${sha(add)}`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-length')).toBe(String(add.length));
   });
 });
