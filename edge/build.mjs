@@ -12,6 +12,12 @@ export const root = dirname(dirname(fileURLToPath(import.meta.url)));
 export const ENTRIES = [
   'edge/cli/main.ts',
   'edge/cpu-worker.ts',
+  'model-host/main.ts',
+];
+
+/** Modules that run INSIDE workerd: each one self-contained (no shared chunks, no Node), one line each. */
+export const WORKERD_ENTRIES = [
+  'edge/workerd/binding.ts',
 ];
 
 export async function build({ quiet = false } = {}) {
@@ -32,6 +38,18 @@ export async function build({ quiet = false } = {}) {
     logLevel: quiet ? 'error' : 'warning',
     jsx: 'automatic',
     jsxImportSource: 'hono/jsx',
+  });
+  // workerd embeds each as one module: code split into chunks would be unreachable there.
+  await esbuild({
+    entryPoints: WORKERD_ENTRIES.map((e) => join(root, e)),
+    outdir: join(root, 'dist'),
+    outbase: root,
+    bundle: true,
+    platform: 'neutral',
+    format: 'esm',
+    target: 'es2022',
+    splitting: false,
+    logLevel: quiet ? 'error' : 'warning',
   });
 }
 

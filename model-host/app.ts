@@ -4,25 +4,17 @@
 import { Hono, type Context } from 'hono';
 import { requestIds } from '../wit/http.ts';
 import { EdgennError, toEdgennError } from '../wit/errors.ts';
-import { parseRef, type ModelManifest, type ModelRef, type TensorSpec } from '../registry/manifest.ts';
+import { parseRef, type ModelRef, type TensorSpec } from '../registry/manifest.ts';
 import type { RegistryClient } from '../registry/client-types.ts';
+import type { ModelManager } from './engine/manager.ts';
 import type { ModelStatus, ReadyModel } from './engine/types.ts';
 import { DEADLINE_HEADER } from './client.ts';
 import { createModelHostMetrics, type ModelHostMetrics } from './metrics.ts';
 import { HEADER_LENGTH, decodeInferRequest, encodeInferResponse, toV2Datatype } from './v2/codec.ts';
 import { runProbe } from './probes.ts';
 
-/** What the app needs from the engine's model manager (model-host/engine/manager.ts). */
-export interface HostModelManager {
-  /** A ready model for `name`, `name@version` or `name@alias`; throws `not-found` / `unavailable` at once. */
-  get(ref: ModelRef): ReadyModel;
-  /** Fetches, loads and warms a version (no-op when resident); resolves when it is ready. */
-  ensure(manifest: ModelManifest, opts?: { pin?: boolean }): Promise<unknown>;
-  /** Points `name` (selector '') or `name@selector` at a ready version; resolves once the old one drained. */
-  route(name: string, selector: string, version: string): Promise<void>;
-  unload(name: string, version: string): Promise<void>;
-  status(): ModelStatus[];
-}
+/** What the app needs from the engine's model manager: a synchronous `get` for requests, the rest for the repository API. */
+export type HostModelManager = Pick<ModelManager, 'get' | 'ensure' | 'route' | 'unload' | 'status'>;
 
 export interface ModelHostAppOptions {
   manager: HostModelManager;
@@ -184,7 +176,8 @@ export function createModelHostApp(opts: ModelHostAppOptions): Hono {
   const infer = async (c: Context): Promise<Response> => {
     const started = performance.now();
     const { name, version } = c.req.param() as { name: string; version?: string };
-    let labels = { model: name, version: version ?? '' };
+    // Labels come from a resolved model only: arbitrary names in URLs must not mint new series.
+    let labels = { model: '(unresolved)', version: '' };
     try {
       const deadline = deadlineOf(c);
       const model = ready(name, version);
@@ -209,7 +202,7 @@ export function createModelHostApp(opts: ModelHostAppOptions): Hono {
 
   // ---- Triton repository extension: lifecycle work, answered when done.
   const bodyJson = async (c: Context): Promise<Record<string, unknown>> => {
-    const text = await c.req.text();
+    const text = Buffer.from(await readBody(c, 64 * 1024)).toString('utf8');
     if (!text.trim()) return {};
     try {
       const v = JSON.parse(text) as unknown;

@@ -2,7 +2,8 @@
 // restarting it when it dies, until Ctrl-C or SIGTERM stops both cleanly.
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { UsageError, many, type Command } from '../edge/cli/args.ts';
+import { UsageError, type Command } from '../edge/cli/args.ts';
+import { HOST_OPTIONS, batchingFrom, parseBytes, preloadFrom } from './options.ts';
 import { startModelHost } from './supervisor.ts';
 
 export const command: Command = {
@@ -12,45 +13,36 @@ export const command: Command = {
 
 Runs the model-host under a supervisor that restarts it with backoff when it dies. It preloads the
 models named by --preload plus the registry's models marked preload, and answers ready (GET
-/v2/health/ready) only once all of them are warm. Default socket: <data>/run/model-host.sock (mode
-0600); --port N serves on 127.0.0.1:N instead. Default cache: <data>/cache.`,
-  options: {
-    socket: { type: 'string' },
-    preload: { type: 'string', multiple: true },
-    'memory-budget': { type: 'string' },
-    cache: { type: 'string' },
-    'batch-max': { type: 'string' },
-    'batch-delay-us': { type: 'string' },
-    'queue-max': { type: 'string' },
-  },
+/v2/health/ready) only once all of them are warm. Default socket: <data>/run/model-host/model-host.sock
+(mode 0600, in a directory of its own); --port N serves on 127.0.0.1:N instead. Default cache: <data>/cache.
+--read-token T (default $EDGENN_READ_TOKEN): for a registry that requires a token for reads; it is the
+only token the sandboxed process gets (the admin token, --token / $EDGENN_TOKEN, never is).`,
+  options: { ...HOST_OPTIONS, 'read-token': { type: 'string' } },
   async run(args, flags) {
     if (!flags.registry) throw new UsageError('--registry URL is required (the registry to fetch models from)');
     const v = args.values;
     if (typeof v.socket === 'string' && flags.port !== undefined) throw new UsageError('give --socket PATH or --port N, not both');
     if (flags.port === 0) throw new UsageError('--port must name a fixed port for the model-host (0 is not allowed here)');
-    const num = (name: string): number | undefined => {
-      const raw = v[name];
-      if (typeof raw !== 'string') return undefined;
-      const n = Number(raw);
-      if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--${name} must be a whole number, got '${raw}'`);
-      return n;
-    };
-    const socketPath = flags.port === undefined ? resolve(typeof v.socket === 'string' ? v.socket : join(flags.data, 'run', 'model-host.sock')) : undefined;
+    let batching, memoryBudget;
+    try {
+      batching = batchingFrom(v);
+      if (typeof v['memory-budget'] === 'string') memoryBudget = parseBytes(v['memory-budget']);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const socketPath = flags.port === undefined ? resolve(typeof v.socket === 'string' ? v.socket : join(flags.data, 'run', 'model-host', 'model-host.sock')) : undefined;
     if (socketPath) mkdirSync(dirname(socketPath), { recursive: true, mode: 0o700 });
     const cacheDir = resolve(typeof v.cache === 'string' ? v.cache : join(flags.data, 'cache'));
     mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
-    const batching = {
-      ...(num('batch-max') !== undefined ? { maxBatchSize: num('batch-max')! } : {}),
-      ...(num('batch-delay-us') !== undefined ? { maxQueueDelayUs: num('batch-delay-us')! } : {}),
-      ...(num('queue-max') !== undefined ? { maxQueue: num('queue-max')! } : {}),
-    };
+    const readToken = typeof v['read-token'] === 'string' ? v['read-token'] : process.env.EDGENN_READ_TOKEN;
     const host = startModelHost({
       registryUrl: flags.registry,
       ...(socketPath ? { socketPath } : { port: flags.port! }),
       cacheDir,
-      preload: many(v.preload).flatMap((p) => p.split(',')).filter(Boolean),
-      ...(typeof v['memory-budget'] === 'string' ? { memoryBudget: v['memory-budget'] } : {}),
+      preload: preloadFrom(v),
+      ...(memoryBudget !== undefined ? { memoryBudget } : {}),
       batching,
+      ...(readToken ? { readToken } : {}),
       log: (line) => console.error(line),
     });
     const stopped = new Promise<void>((done) => {

@@ -1,6 +1,7 @@
 // The model-host's Prometheus metrics, in a prom-client registry of its own (never the global
 // one, so several hosts in one test process do not collide).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { EngineEvent } from './engine/manager.ts';
 
 export interface ModelHostMetrics {
   readonly registry: Registry;
@@ -9,6 +10,8 @@ export interface ModelHostMetrics {
   batch(model: string, version: string, requests: number, rows: number): void;
   loaded(model: string, version: string, info: { loadMs?: number; warmupMs?: number; residentBytes?: number; provider?: string }): void;
   unloaded(model: string, version: string, evicted: boolean): void;
+  /** Feeds the engine's lifecycle events (pass as the manager's `onEvent`). */
+  engineEvent(e: EngineEvent): void;
   text(): Promise<string>;
 }
 
@@ -31,7 +34,7 @@ export function createModelHostMetrics(opts: { defaults?: boolean } = {}): Model
   const evictions = new Counter({ name: 'edgenn_model_host_evictions_total', help: 'Models evicted by the memory-bounded LRU', labelNames: ['model'], registers: [registry] });
   const provider = new Gauge({ name: 'edgenn_model_host_model_provider', help: 'Execution provider each loaded model runs on (value 1)', labelNames: [...mv, 'provider'], registers: [registry] });
 
-  return {
+  const m: ModelHostMetrics = {
     registry,
     request(model, version, seconds, code) {
       requests.inc({ model, version, code: code ?? 'ok' });
@@ -57,6 +60,14 @@ export function createModelHostMetrics(opts: { defaults?: boolean } = {}): Model
       queue.remove({ model, version });
       for (const p of ['cpu', 'cuda']) provider.remove({ model, version, provider: p });
     },
+    engineEvent(e) {
+      if (e.type === 'loaded') m.loaded(e.name, e.version, e);
+      else if (e.type === 'evicted') m.unloaded(e.name, e.version, true);
+      else if (e.type === 'state' && e.state === 'unloaded') m.unloaded(e.name, e.version, false);
+      else if (e.type === 'batch') m.batch(e.name, e.version, e.requests, e.rows);
+      else if (e.type === 'queue') m.queueDepth(e.name, e.version, e.depth);
+    },
     text: () => registry.metrics(),
   };
+  return m;
 }

@@ -38,9 +38,17 @@ export async function runProbe(body: Record<string, unknown>): Promise<ProbeResu
       });
     case 'env':
       return { ok: true, value: { ...process.env } };
+    case 'block': {
+      // Blocks the event loop (a hung model-host), bounded to a minute.
+      const end = Date.now() + Math.min(60_000, Number(body.ms) || 0);
+      while (Date.now() < end) {
+        // spin
+      }
+      return { ok: true };
+    }
     case 'identity':
       return { ok: true, value: { uid: process.getuid?.(), gid: process.getgid?.(), permission: typeof (process as { permission?: unknown }).permission === 'object' } };
     default:
-      return { ok: false, code: 'UNKNOWN_ACTION', message: 'action must be write, read, spawn, worker, env or identity' };
+      return { ok: false, code: 'UNKNOWN_ACTION', message: 'action must be write, read, spawn, worker, env, block or identity' };
   }
 }

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ chmodSync(base, 0o755);
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 
 const plan = (over: Partial<Parameters<typeof planSandbox>[0]> = {}) =>
-  planSandbox({ entry: join(projectRoot, 'dist/edge/cli/main.js'), args: ['--x'], projectRoot, cacheDir: join(base, 'cache'), socketDir: join(base, 'run'), ...over });
+  planSandbox({ entry: join(projectRoot, 'dist/edge/cli/main.js'), args: ['--x'], projectRoot, cacheDir: join(base, 'cache'), socketPath: join(base, 'run', 'mh.sock'), ...over });
 
 describe('sandbox plan', () => {
   it('picks the permission flag this Node accepts', () => {
@@ -49,11 +49,20 @@ describe('sandbox plan', () => {
     expect(p.active.join(' ')).toMatch(/runs as 'nobody'/);
   });
 
+  it.runIf(process.getuid?.() === 0)('never hands the unprivileged user a socket directory shared with other files', () => {
+    mkdirSync(join(base, 'shared'), { recursive: true });
+    writeFileSync(join(base, 'shared', 'edge.sock'), '');
+    const p = plan({ socketPath: join(base, 'shared', 'mh.sock') });
+    expect(p.uid).toBeUndefined();
+    expect(statSync(join(base, 'shared')).uid).toBe(0);
+    expect(p.unavailable.join(' ')).toMatch(/also holds edge.sock: still running as root/);
+  });
+
   it.runIf(process.getuid?.() === 0)('stays root and says why when the unprivileged user could not reach its cache', () => {
     const closed = join(base, 'closed');
     mkdirSync(closed, { mode: 0o700 });
     chmodSync(closed, 0o700);
-    const p = plan({ cacheDir: join(closed, 'cache'), socketDir: join(closed, 'run') });
+    const p = plan({ cacheDir: join(closed, 'cache'), socketPath: join(closed, 'run', 'mh.sock') });
     expect(p.uid).toBeUndefined();
     expect(p.unavailable.join(' ')).toMatch(/still running as root/);
   });

@@ -3,7 +3,7 @@
 // It plans the spawn; the supervisor spawns. What it cannot enforce is listed in `unavailable`.
 import { spawnSync } from 'node:child_process';
 import { accessSync, chownSync, constants, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
-import { dirname, join, parse } from 'node:path';
+import { basename, dirname, join, parse } from 'node:path';
 
 export interface SandboxOptions {
   /** The bundled entrypoint (dist/model-host/main.js). */
@@ -13,8 +13,8 @@ export interface SandboxOptions {
   projectRoot: string;
   /** The blob cache: readable and writable by the child. */
   cacheDir: string;
-  /** Where the Unix socket lives: writable by the child. */
-  socketDir?: string;
+  /** The Unix socket: its directory is writable by the child, so it should hold nothing else. */
+  socketPath?: string;
   /** When started as root, run as this user (default `nobody`). */
   user?: string;
   /** Environment to pick from (default process.env). Only the allow-listed names pass. */
@@ -120,7 +120,7 @@ export function planSandbox(opts: SandboxOptions): SandboxPlan {
 
   const argv: string[] = [];
   const flag = permissionFlag(opts.allowedFlags);
-  const socketDir = opts.socketDir;
+  const socketDir = opts.socketPath ? dirname(opts.socketPath) : undefined;
   if (flag) {
     const nodeModules = join(opts.projectRoot, 'node_modules');
     const reads = [
@@ -129,10 +129,11 @@ export function planSandbox(opts: SandboxOptions): SandboxPlan {
       // The ESM loader reads the project's package.json to learn that dist/*.js are modules.
       join(opts.projectRoot, 'package.json'),
       ...both(opts.cacheDir),
+      ...(socketDir ? both(socketDir) : []),
     ];
     const writes = [...both(opts.cacheDir), ...(socketDir ? both(socketDir) : [])];
     argv.push(flag, ...reads.map((p) => `--allow-fs-read=${p}`), ...writes.map((p) => `--allow-fs-write=${p}`), '--allow-addons');
-    active.push(`Node permission model (${flag})`, 'file reads limited to dist/, node_modules/, package.json and the cache', `file writes limited to the cache${socketDir ? ' and the socket directory' : ''}`, 'no child processes', 'no worker threads', 'no WASI');
+    active.push(`Node permission model (${flag})`, `file reads limited to dist/, node_modules/, package.json and the cache${socketDir ? ' and socket directory' : ''}`, `file writes limited to the cache${socketDir ? ' and the socket directory' : ''}`, 'no child processes', 'no worker threads', 'no WASI');
     unavailable.push('native addons are allowed (ONNX Runtime needs them) and read model files themselves, outside the fs allow-list');
     unavailable.push('network access is not restricted by the permission model (the model-host only dials the registry)');
   } else {
@@ -152,7 +153,10 @@ export function planSandbox(opts: SandboxOptions): SandboxPlan {
           .map(traversableByOthers)
           .find((d) => d !== undefined)
       : undefined;
+    // The child may create and delete files in its socket directory: never hand it one shared with other sockets.
+    const others = socketDir && existsSync(socketDir) ? readdirSync(socketDir).filter((n) => n !== basename(opts.socketPath!)) : [];
     if (!who) unavailable.push(`started as root but user '${name}' does not exist: still running as root`);
+    else if (others.length) unavailable.push(`started as root but the socket directory ${socketDir} also holds ${others.slice(0, 3).join(', ')}: still running as root; give the model-host a socket directory of its own`);
     else if (blocked) unavailable.push(`started as root but '${name}' could not reach ${blocked} (not traversable by others): still running as root; make it o+x or choose other directories`);
     else {
       try {

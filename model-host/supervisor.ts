@@ -2,7 +2,6 @@
 // with capped exponential backoff when it dies (it preloads again at start), and never leaves
 // an orphan. Requests while it is down fail at once with `unavailable`; none hang.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { dirname } from 'node:path';
 import { distEntry, projectRoot } from '../edge/paths.ts';
 import { EdgennError } from '../wit/errors.ts';
 import type { BatchingOptions } from './engine/types.ts';
@@ -33,6 +32,10 @@ export interface ModelHostOptions {
   maxBackoffMs?: number;
   /** How long `ready()` waits before rejecting (default 10 min: large models take a while). */
   readyTimeoutMs?: number;
+  /** How often a ready child's /v2/health/live is checked (default 5 s; each check may take as long). */
+  livenessIntervalMs?: number;
+  /** Consecutive failed checks after which a hung child is killed and restarted (default 3). */
+  livenessFailures?: number;
   /** Extra arguments for the child (tests: `--test-probes`). */
   extraArgs?: string[];
   /** The entrypoint to run (default the bundled dist/model-host/main.js). */
@@ -89,7 +92,7 @@ export function startModelHost(opts: ModelHostOptions): ModelHost {
     args,
     projectRoot,
     cacheDir: opts.cacheDir,
-    ...(opts.socketPath ? { socketDir: dirname(opts.socketPath) } : {}),
+    ...(opts.socketPath ? { socketPath: opts.socketPath } : {}),
     ...(opts.user ? { user: opts.user } : {}),
     ...(opts.readToken ? { readToken: opts.readToken } : {}),
   });
@@ -141,12 +144,34 @@ export function startModelHost(opts: ModelHostOptions): ModelHost {
         state = 'ready';
         log(`model-host: ready (pid ${c.pid}${restarts ? `, after ${restarts} restart(s)` : ''})`);
         settle();
+        void watchLive(c);
         return;
       }
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
     if (child === c && state !== 'stopped' && state !== 'ready') {
       settle(new EdgennError('unavailable', `the model-host was not ready within ${opts.readyTimeoutMs ?? 600_000} ms; see its log lines above`));
+    }
+  }
+
+  /** A child that stops answering (a blocked event loop) is killed; the exit handler restarts it. */
+  async function watchLive(c: ChildProcess): Promise<void> {
+    const interval = opts.livenessIntervalMs ?? 5_000;
+    const limit = opts.livenessFailures ?? 3;
+    let misses = 0;
+    while (child === c && state === 'ready') {
+      await new Promise((r) => setTimeout(r, interval).unref());
+      if (child !== c || state !== 'ready') return;
+      const ok = await raw.request('GET', '/v2/health/live', undefined, {}, interval).then(
+        (res) => res.status === 200,
+        () => false,
+      );
+      misses = ok ? 0 : misses + 1;
+      if (misses >= limit && child === c && c.exitCode === null) {
+        log(`model-host: pid ${c.pid} did not answer /v2/health/live ${misses} times in a row: killing it to restart`);
+        c.kill('SIGKILL');
+        return;
+      }
     }
   }
 

@@ -45,7 +45,12 @@ export interface OpenSession {
   signature: Signature;
 }
 
-let cudaFailureLogged = false;
+// Every ORT error reaches us as an exception that keeps ORT's text; its own stderr logger would
+// print the same failure again (e.g. a raw provider-bridge line for every missing CUDA library).
+ort.env.logLevel = (process.env.EDGENN_ORT_LOG_LEVEL as typeof ort.env.logLevel | undefined) ?? 'fatal';
+
+/** Set once CUDA failed: later sessions go straight to the CPU instead of failing again. */
+let cudaUnavailable = false;
 
 /** Opens a session on a file path or bytes. Throws EdgennError('invalid-encoding' | 'unsupported-operation' | …). */
 export async function openSession(model: string | Uint8Array, opts: OpenOptions = {}): Promise<OpenSession> {
@@ -54,16 +59,15 @@ export async function openSession(model: string | Uint8Array, opts: OpenOptions 
     logSeverityLevel: 3,
     ...(opts.intraOpNumThreads ? { intraOpNumThreads: opts.intraOpNumThreads, interOpNumThreads: 1 } : {}),
   };
-  if (opts.preferCuda) {
+  if (opts.preferCuda && !cudaUnavailable) {
     try {
       const session = await create(model, { ...base, executionProviders: [{ name: 'cuda', deviceId: 0 }] });
       return { session, provider: 'cuda', signature: readSignature(session) };
     } catch (err) {
       // Session creation throws when libonnxruntime_providers_cuda.so (or CUDA itself) is absent.
-      if (!cudaFailureLogged) {
-        cudaFailureLogged = true;
-        (opts.log ?? console.warn)(`onnx: cuda execution provider unavailable, using cpu (${firstLine(err)})`);
-      }
+      // Missing libraries or driver: remember it. Anything else (e.g. GPU memory) is this model's alone.
+      if (/shared lib|shared object|providers_cuda|driver|CUDA-capable|cudart|cublas|cudnn/i.test(String(err))) cudaUnavailable = true;
+      (opts.log ?? console.warn)(`onnx: cuda execution provider unavailable, using cpu (${firstLine(err)})`);
     }
   }
   const session = await create(model, { ...base, executionProviders: ['cpu'] });
