@@ -7,6 +7,11 @@ type Loader = () => Promise<{ command: Command }>;
 
 /** One line per command. */
 const COMMANDS: Record<string, Loader> = {
+  deploy: () => import('./deploy.ts'),
+  handlers: () => import('./handlers.ts'),
+  rollback: () => import('./rollback.ts'),
+  undeploy: () => import('./undeploy.ts'),
+  serve: () => import('./serve.ts'),
   registry: () => import('../../registry/cli/registry.ts'),
   publish: () => import('../../registry/cli/publish.ts'),
   models: () => import('../../registry/cli/models.ts'),
