@@ -1,5 +1,6 @@
 // `npm start` as a new user runs it: the real `edgenn demo` process on a fresh data dir and port 0,
-// the printed curl lines replayed with fetch, then Ctrl-C — and no child process left behind.
+// the printed curl lines replayed with fetch, then Ctrl-C (SIGINT to the process group, as a
+// terminal sends it) — and no child process left behind.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,7 @@ const data = mkdtempSync(join(tmpdir(), 'edgenn-demo-e2e-'));
 chmodSync(data, 0o755);
 let child: ChildProcess | undefined;
 afterAll(() => {
-  if (child && child.exitCode === null) child.kill('SIGKILL');
+  if (child?.pid && child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
   rmSync(data, { recursive: true, force: true });
 });
 
@@ -62,7 +63,13 @@ describe('npm start (edgenn demo)', () => {
     const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
     delete env.EDGENN_TOKEN;
     delete env.EDGENN_HOME;
-    child = spawn(process.execPath, [join(projectRoot, 'edge/cli/edgenn.js'), 'demo', '--data', data, '--port', '0'], { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, [join(projectRoot, 'edge/cli/edgenn.js'), 'demo', '--data', data, '--port', '0'], {
+      cwd: projectRoot,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group, so Ctrl-C can be sent as a terminal sends it: to the whole group.
+      detached: true,
+    });
     child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
     child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
 
@@ -105,7 +112,7 @@ describe('npm start (edgenn demo)', () => {
     expect([...children.values()].some((cmd) => cmd.includes('model-host'))).toBe(true);
 
     const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
-    child.kill('SIGINT');
+    process.kill(-child.pid!, 'SIGINT');
     const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 60_000))]);
     expect(code, out).toBe(0);
     expect(out).toContain('demo: stopped');
