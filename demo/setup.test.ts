@@ -42,5 +42,6 @@ describe('demo setup', () => {
     expect(text).toContain('http://127.0.0.1:8787/\n');
     expect(text).toContain('curl --data-binary @demo/samples/text.png http://127.0.0.1:8787/ocr');
     expect(text).toContain('curl --data-binary @demo/samples/photo.png -o cutout.png http://127.0.0.1:8787/background');
+    expect(text).toContain('curl --data-binary @demo/samples/speech.wav http://127.0.0.1:8787/vad');
   });
 });

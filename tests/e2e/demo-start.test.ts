@@ -82,17 +82,23 @@ describe('npm start (edgenn demo)', () => {
     const page = await fetch(docs!, { headers: { accept: 'text/html' } });
     expect(page.status).toBe(200);
     const html = await page.text();
-    for (const name of ['ocr-det', 'ocr-cls', 'ocr-rec', 'background-removal']) expect(html).toContain(name);
+    for (const name of ['ocr-det', 'ocr-cls', 'ocr-rec', 'background-removal', 'silero-vad']) expect(html).toContain(name);
 
     const curls = [...out.matchAll(/^\s*curl --data-binary @(\S+)(?: -o (\S+))? (http:\/\/\S+)$/gm)];
-    expect(curls.map((c) => new URL(c[3]!).pathname).sort()).toEqual(['/background', '/ocr']);
+    expect(curls.map((c) => new URL(c[3]!).pathname).sort()).toEqual(['/background', '/ocr', '/vad']);
     for (const [, file, saveAs, target] of curls) {
       const body = readFileSync(join(projectRoot, file!));
       const res = await fetch(target!, { method: 'POST', body });
       expect(res.status, `${target}: ${res.status}`).toBe(200);
-      if (new URL(target!).pathname === '/ocr') {
+      const route = new URL(target!).pathname;
+      if (route === '/ocr') {
         const json = (await res.json()) as { lines: { text: string }[] };
         expect(json.lines.map((l) => l.text)).toEqual(['Edge Inference 2026', 'hello from workerd']);
+      } else if (route === '/vad') {
+        // Two phrases with 0.7 s of silence between them.
+        const json = (await res.json()) as { segments: { start: number; end: number }[] };
+        expect(json.segments).toHaveLength(2);
+        expect(json.segments[1]!.start - json.segments[0]!.end).toBeGreaterThan(0.4);
       } else {
         expect(saveAs).toBeTruthy();
         expect(res.headers.get('content-type')).toBe('image/png');

@@ -5,7 +5,8 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InferenceSession } from 'onnxruntime-common';
 import { closeSession, openSession, runSession } from '../../model-host/engine/onnx.ts';
-import { DEMO_HANDLERS, DEMO_MODELS, SILERO_VAD, VAD_HANDLER } from '../../demo/models/catalog.ts';
+import { DEMO_HANDLERS, DEMO_MODELS } from '../../demo/models/catalog.ts';
+import { fixVadWindow } from '../../demo/models/vad-window.ts';
 import type { Env, Handler } from '../../wit/types.ts';
 import { EdgennError } from '../../wit/errors.ts';
 
@@ -26,7 +27,7 @@ const env: Env = {
 };
 
 async function load(name: string): Promise<Handler> {
-  const file = [...DEMO_HANDLERS, VAD_HANDLER].find((h) => h.name === name)!.file;
+  const file = DEMO_HANDLERS.find((h) => h.name === name)!.file;
   const out = await build({ entryPoints: [file], bundle: true, write: false, format: 'esm', platform: 'neutral', target: 'es2022', mainFields: ['browser', 'module', 'main'], logLevel: 'silent' });
   const code = out.outputFiles[0]!.text;
   // The bundle must stand alone: no Node built-ins (workerd has none without nodejs_compat).
@@ -41,7 +42,9 @@ let ocr: Handler;
 let background: Handler;
 let vad: Handler;
 beforeAll(async () => {
-  for (const m of [...DEMO_MODELS.filter((m) => m.meta.name.startsWith('ocr-')), SILERO_VAD]) sessions.set(m.meta.name, (await openSession(m.source, { intraOpNumThreads: 1 })).session);
+  for (const m of DEMO_MODELS.filter((m) => m.meta.name.startsWith('ocr-'))) sessions.set(m.meta.name, (await openSession(m.source, { intraOpNumThreads: 1 })).session);
+  const vadModel = DEMO_MODELS.find((m) => m.meta.name === 'silero-vad')!;
+  sessions.set('silero-vad', (await openSession(fixVadWindow(readFileSync(vadModel.source)), { intraOpNumThreads: 1 })).session);
   [ocr, background, vad] = await Promise.all([load('ocr'), load('background'), load('vad')]);
 });
 afterAll(async () => {
