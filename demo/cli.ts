@@ -33,9 +33,9 @@ export const command: Command = {
   usage: `Usage: edgenn demo [--data DIR] [--port N]
 
 Starts \`edgenn serve\` (registry + edge on one port, the model-host and one workerd per handler),
-publishes the demo models (PP-OCRv4 det/cls/rec on the CPU worker threads; IS-Net background
-removal on the model-host), deploys the demo handlers (/ocr, /background), waits until everything
-is loaded and warm, and prints the docs page URL and curl lines to try. Ctrl-C stops everything.
+publishes the demo models (PP-OCRv4 det/cls/rec and Silero VAD on the CPU worker threads; IS-Net
+background removal on the model-host), deploys the demo handlers (/ocr, /background, /vad), waits
+until everything is loaded and warm, and prints the docs page URL and curl lines to try. Ctrl-C stops everything.
 A second start with the same --data (default ./.edgenn) reuses what the first one set up.`,
   options: {},
   async run(_args, flags) {
