@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { createRegistry } from '../registry/registry.ts';
 import { sweepInterval } from '../registry/server.ts';
 import { createRegistryClient } from '../registry/client.ts';
+import type { LiveModelStatus } from '../registry/page/live-status.ts';
+import { liveStatus } from './live-status.ts';
 import { checkBearer, loadOrCreateToken } from '../registry/token.ts';
 import { createModelManager } from '../model-host/engine/manager.ts';
 import { createBlobCache } from '../model-host/engine/blob-cache.ts';
@@ -82,7 +84,13 @@ export async function startEdgeServer(opts: EdgeServerOptions): Promise<EdgeServ
   const data = opts.dataDir;
   await mkdir(join(data, 'run'), { recursive: true, mode: 0o700 });
   const { token, created } = await loadOrCreateToken(data, opts.envToken);
-  const registry = await createRegistry({ dataDir: data, token });
+  // The docs page shows live status from both placements; they exist a moment later (below).
+  let live: (() => Promise<LiveModelStatus[]>) | undefined;
+  const registry = await createRegistry({
+    dataDir: data,
+    token,
+    pages: { status: () => live?.() ?? Promise.resolve([]), cpuThresholdBytes: opts.cpuMaxBytes ?? DEFAULT_CPU_MAX_BYTES },
+  });
   const store = createDeploymentStore(data);
   await store.init();
 
@@ -104,6 +112,7 @@ export async function startEdgeServer(opts: EdgeServerOptions): Promise<EdgeServ
     log: lineLog(log, 'engine'),
   });
   let modelHost: ModelHost | undefined;
+  live = () => liveStatus(() => cpu.status(), () => modelHost?.client.models());
   const router = createPlacementRouter({
     cpu,
     modelHost: () => modelHost?.client,

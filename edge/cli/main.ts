@@ -16,6 +16,7 @@ const COMMANDS: Record<string, Loader> = {
   publish: () => import('../../registry/cli/publish.ts'),
   models: () => import('../../registry/cli/models.ts'),
   'model-host': () => import('../../model-host/cli.ts'),
+  demo: () => import('../../demo/cli.ts'),
 };
 
 function overview(): string {

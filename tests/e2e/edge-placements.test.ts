@@ -59,6 +59,18 @@ describe('a handler using both placements', () => {
     ]);
   });
 
+  it('shows each model live on the docs page, ready where it runs', async () => {
+    const page = async (name: string) => {
+      const res = await fetch(`${serve.url}/models/${name}`, { headers: { accept: 'application/json' } });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { status: { version: string; state: string; where: string }[] }).status;
+    };
+    expect(await page('ocr-cls')).toContainEqual(expect.objectContaining({ version: '1.0.0', state: 'ready', where: 'cpu-worker' }));
+    expect(await page('big-add')).toContainEqual(expect.objectContaining({ version: '1.0.0', state: 'ready', where: 'model-host-cpu' }));
+    const html = await (await fetch(`${serve.url}/`)).text();
+    expect(html).toContain('CPU worker');
+  });
+
   it('refuses a model outside the allow-list with security, naming the manifest key', async () => {
     const { status, body } = await callModel(serve.url, '/both/x', 'other', { x: { type: 'FP32', dims: [1, 4], data: [0, 0, 0, 0] } });
     expect(status).toBe(403);

@@ -217,9 +217,10 @@ describe('hostile tenant beside a well-behaved one', () => {
 
   it('2 GiB of ArrayBuffers → 5xx for that request', async () => {
     const r = await fault('array-buffers');
-    // ArrayBuffers live outside the V8 heap cap: the process's data-size limit refuses them.
-    expect(r.status).toBe(500);
-    expect(r.error.message).toContain('Array buffer allocation failed');
+    // ArrayBuffers live outside the V8 heap cap: the process's data-size limit refuses them (500),
+    // unless filling a GiB on a loaded machine outlasts the 1.5 s deadline first (504, killed).
+    expect(['runtime-error', 'timeout']).toContain(r.error.code);
+    if (r.error.code === 'runtime-error') expect(r.error.message).toContain('Array buffer allocation failed');
   });
 
   it('one huge array → 5xx for that request, process restarted', async () => {
