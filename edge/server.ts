@@ -8,6 +8,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createRegistry } from '../registry/registry.ts';
+import { sweepInterval } from '../registry/server.ts';
 import { createRegistryClient } from '../registry/client.ts';
 import type { LiveModelStatus } from '../registry/page/live-status.ts';
 import { liveStatus } from './live-status.ts';
@@ -67,6 +68,8 @@ function listen(fetch: (req: Request) => Response | Promise<Response>, port: num
         // Slow-loris guard on headers; bodies may be model uploads of gigabytes on the same port.
         headersTimeout: 30_000,
         requestTimeout: 3_600_000,
+        // Node checks those two only when it sweeps connections (every 30 s by default).
+        connectionsCheckingInterval: sweepInterval(30_000, 3_600_000),
         maxHeaderSize: 16 * 1024,
         keepAliveTimeout: 5_000,
       },

@@ -40,10 +40,15 @@ async function clearStaleSocket(path: string): Promise<void> {
 }
 
 export async function listen(app: Hono, opts: ListenOptions): Promise<Listening> {
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  const headersTimeout = opts.headersTimeoutMs ?? 15_000;
+  const requestTimeout = opts.requestTimeoutMs ?? 120_000;
+  // Node enforces header/request timeouts only when it sweeps its connections, every 30 s by
+  // default (and only set at creation): sweep at a quarter of the shorter timeout, 100 ms – 5 s.
+  const connectionsCheckingInterval = Math.max(100, Math.min(5_000, Math.floor(Math.min(headersTimeout, requestTimeout) / 4)));
+  const server = createAdaptorServer({ fetch: app.fetch, serverOptions: { connectionsCheckingInterval } }) as Server;
   server.keepAliveTimeout = opts.keepAliveTimeoutMs ?? 65_000;
-  server.headersTimeout = opts.headersTimeoutMs ?? 15_000;
-  server.requestTimeout = opts.requestTimeoutMs ?? 120_000;
+  server.headersTimeout = headersTimeout;
+  server.requestTimeout = requestTimeout;
   let address: string;
   let port: number | undefined;
   if (opts.socketPath) {

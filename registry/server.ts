@@ -23,15 +23,25 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** How often Node checks header/request timeouts: a quarter of the shorter one, 100 ms – 5 s. */
+export function sweepInterval(headersTimeoutMs: number, requestTimeoutMs: number): number {
+  return Math.max(100, Math.min(5_000, Math.floor(Math.min(headersTimeoutMs, requestTimeoutMs) / 4)));
+}
+
 export async function startRegistryServer(app: Hono, port: number, limits: ServerLimits = {}): Promise<RunningServer> {
+  const headersTimeout = limits.headersTimeoutMs ?? 30_000;
+  const requestTimeout = limits.requestTimeoutMs ?? 3_600_000;
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve({
       fetch: app.fetch,
       hostname: '127.0.0.1',
       port,
       serverOptions: {
-        headersTimeout: limits.headersTimeoutMs ?? 30_000,
-        requestTimeout: limits.requestTimeoutMs ?? 3_600_000,
+        headersTimeout,
+        requestTimeout,
+        // Node enforces both timeouts only when it sweeps its connections, every 30 s by default:
+        // a slowloris connection then outlives a 30 s header timeout by up to 30 s more.
+        connectionsCheckingInterval: sweepInterval(headersTimeout, requestTimeout),
         maxHeaderSize: limits.maxHeaderBytes ?? 16 * 1024,
       },
     }) as Server;

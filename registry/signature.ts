@@ -157,6 +157,28 @@ export async function readModelHeader(path: string): Promise<ModelHeader> {
   }
 }
 
+/** Bytes per element of each tensor type, for the declared-size check. */
+const ELEMENT_BYTES: Record<string, number> = { BOOL: 1, U8: 1, I8: 1, I16: 2, FP16: 2, BF16: 2, I32: 4, FP32: 4, I64: 8, FP64: 8 };
+/** The engine refuses to warm an input larger than this (model-host/engine/ort-backend.ts MAX_WARMUP_BYTES). */
+const MAX_DECLARED_INPUT_BYTES = 2 ** 31;
+
+/**
+ * A model whose fixed input dimensions need more than 2 GiB per input (dynamic dims counted as 1)
+ * can never be warmed or run by any host: refuse it at publish instead of storing a model that
+ * every load would then fail on.
+ */
+export function checkDeclaredSizes(signature: Signature): void {
+  for (const spec of signature.inputs) {
+    const bytes = spec.shape.reduce<number>((n, d) => n * (typeof d === 'number' ? d : 1), ELEMENT_BYTES[spec.type] ?? 1);
+    if (!Number.isSafeInteger(bytes) || bytes > MAX_DECLARED_INPUT_BYTES) {
+      throw new EdgennError(
+        'too-large',
+        `input '${spec.name}' declares shape [${spec.shape.join(',')}] of ${spec.type}, ${bytes} bytes for one sample; no host can warm or run it (limit ${MAX_DECLARED_INPUT_BYTES} bytes): export the model with smaller or dynamic dimensions`,
+      );
+    }
+  }
+}
+
 /**
  * Full validation: the header walk, then a real ONNX Runtime session (which proves the model
  * loads and gives the I/O signature). Throws invalid-encoding (400) or unsupported-operation (422).
@@ -165,6 +187,7 @@ export async function readModelSignature(path: string): Promise<Signature> {
   const header = await readModelHeader(path);
   const { session, signature } = await openSession(path, { intraOpNumThreads: 1 });
   await closeSession(session).catch(() => {});
+  checkDeclaredSizes(signature);
   return {
     ...signature,
     ...(header.opset !== undefined ? { opset: header.opset } : {}),

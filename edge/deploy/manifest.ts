@@ -42,6 +42,10 @@ export function routeProblem(pattern: string, host: string | undefined): string 
   if (!PATTERN_RE.test(pattern)) {
     return `must look like '/name' or '/name/*' (letters, digits, '.', '_', '~', '-' between slashes)`;
   }
+  // URLs resolve '.' and '..' away before routing, so such a route could never match a request.
+  if (pattern.split('/').some((s) => s === '.' || s === '..')) {
+    return `has a '.' or '..' segment, which request paths never contain (clients resolve them away); write the path without it`;
+  }
   const first = pattern.split('/')[1] ?? '';
   if (pattern === '/' || RESERVED_FIRST_SEGMENTS.includes(first === '*' ? '' : first)) {
     return `is reserved for the platform (${RESERVED_TEXT}); choose another path`;

@@ -167,13 +167,42 @@ export function bytesOf(data: TensorData): Uint8Array {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
-function flatten(data: unknown[], out: unknown[] = []): unknown[] {
-  for (const v of data) {
-    if (Array.isArray(v)) flatten(v, out);
-    else out.push(v);
+/** Nested `data` deeper than this is refused: no tensor has that many dimensions. */
+const MAX_DATA_DEPTH = 64;
+
+/**
+ * Nested arrays → one flat list, without recursion: a body nested thousands of levels deep must
+ * be refused as bad input, not overflow the stack (a 500).
+ */
+function flatten(data: unknown[], where: string): unknown[] {
+  const out: unknown[] = [];
+  const stack: Array<{ list: unknown[]; i: number }> = [{ list: data, i: 0 }];
+  while (stack.length) {
+    const top = stack[stack.length - 1]!;
+    if (top.i >= top.list.length) {
+      stack.pop();
+      continue;
+    }
+    const v = top.list[top.i++];
+    if (!Array.isArray(v)) {
+      out.push(v);
+      continue;
+    }
+    if (stack.length >= MAX_DATA_DEPTH) {
+      throw new EdgennError('invalid-argument', `${where} has "data" nested more than ${MAX_DATA_DEPTH} levels deep; send it flat (row-major) or nested once per dimension`);
+    }
+    stack.push({ list: v, i: 0 });
   }
   return out;
 }
+
+/** The values an integer element type can hold; JSON numbers outside them would wrap silently. */
+const INT_RANGE: Partial<Record<TensorType, [number, number]>> = {
+  U8: [0, 255],
+  I8: [-128, 127],
+  I16: [-32768, 32767],
+  I32: [-2147483648, 2147483647],
+};
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
@@ -220,7 +249,9 @@ function bf16ToFloat(b: number): number {
 function fromJsonData(type: TensorType, values: unknown[], where: string): TensorData {
   const n = values.length;
   const bad = (v: unknown): never => {
-    throw new EdgennError('invalid-argument', `${where} has ${JSON.stringify(v)} in "data", which is not a ${toV2Datatype(type)} value`);
+    // JSON.parse turns 1e400 into Infinity, which JSON.stringify would show as null.
+    const shown = typeof v === 'number' && !Number.isFinite(v) ? `${v} (a number beyond the range JSON numbers can carry)` : JSON.stringify(v);
+    throw new EdgennError('invalid-argument', `${where} has ${shown} in "data", which is not a ${toV2Datatype(type)} value`);
   };
   switch (type) {
     case 'BOOL': {
@@ -237,9 +268,10 @@ function fromJsonData(type: TensorType, values: unknown[], where: string): Tenso
       const out = new BigInt64Array(n);
       for (let i = 0; i < n; i++) {
         const v = values[i];
-        if (typeof v === 'number' && Number.isInteger(v)) out[i] = BigInt(v);
-        else if (typeof v === 'string' && /^-?\d{1,19}$/.test(v)) out[i] = BigInt.asIntN(64, BigInt(v));
-        else bad(v);
+        const big = typeof v === 'number' && Number.isInteger(v) ? BigInt(v) : typeof v === 'string' && /^-?\d{1,19}$/.test(v) ? BigInt(v) : undefined;
+        // Outside int64 the value would wrap silently into another number.
+        if (big === undefined || big !== BigInt.asIntN(64, big)) bad(v);
+        out[i] = big!;
       }
       return out;
     }
@@ -249,7 +281,7 @@ function fromJsonData(type: TensorType, values: unknown[], where: string): Tenso
       const conv = type === 'FP16' ? floatToHalf : floatToBf16;
       for (let i = 0; i < n; i++) {
         const v = values[i];
-        if (typeof v !== 'number') bad(v);
+        if (typeof v !== 'number' || !Number.isFinite(v)) bad(v);
         out[i] = conv(v as number);
       }
       return out;
@@ -257,10 +289,11 @@ function fromJsonData(type: TensorType, values: unknown[], where: string): Tenso
     default: {
       const Ctor = ARRAY_OF[type] as unknown as { new (n: number): Float64Array };
       const out = new Ctor(n);
-      const integer = type !== 'FP32' && type !== 'FP64';
+      const range = INT_RANGE[type];
       for (let i = 0; i < n; i++) {
         const v = values[i];
-        if (typeof v !== 'number' || (integer && !Number.isInteger(v))) bad(v);
+        if (typeof v !== 'number' || !Number.isFinite(v)) bad(v);
+        if (range && (!Number.isInteger(v) || (v as number) < range[0] || (v as number) > range[1])) bad(v);
         out[i] = v as number;
       }
       return out as unknown as TensorData;
@@ -306,7 +339,7 @@ function readTensor(raw: unknown, where: string, take: (n: number) => Uint8Array
     return [t.name, { type, dims, data: viewAs(type, take(binarySize)) } as Tensor];
   }
   if (!Array.isArray(t.data)) throw new EdgennError('invalid-argument', `${label} needs "data" (a row-major array) or a binary_data_size parameter`);
-  const values = flatten(t.data);
+  const values = flatten(t.data, label);
   if (values.length !== n) {
     throw new EdgennError('invalid-argument', `${label} has ${values.length} values in "data" but shape ${JSON.stringify(dims)} needs ${n}`);
   }
