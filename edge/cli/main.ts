@@ -19,13 +19,14 @@ const COMMANDS: Record<string, Loader> = {
   demo: () => import('../../demo/cli.ts'),
 };
 
-function overview(): string {
+async function overview(): Promise<string> {
+  const rows = await Promise.all(Object.entries(COMMANDS).map(async ([n, load]) => `  ${n.padEnd(12)} ${(await load()).command.summary}`));
   return `edgenn — publish named ONNX models, deploy Workers-style handlers that call them.
 
 Usage: edgenn <command> [flags]   (edgenn <command> --help for details)
 
 Commands:
-${Object.keys(COMMANDS).map((n) => `  ${n}`).join('\n')}
+${rows.join('\n')}
 
 ${GLOBAL_HELP}`;
 }
@@ -33,7 +34,7 @@ ${GLOBAL_HELP}`;
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    console.log(overview());
+    console.log(await overview());
     return name ? 0 : 2;
   }
   const load = COMMANDS[name];
