@@ -123,7 +123,8 @@ describe('edge app', () => {
     const miss = await app.request('/other');
     expect(miss.status).toBe(404);
     expect((await json(miss)).error.message).toContain('edgenn deploy --route');
-    const list = await (await app.request('/v1/deployments')).json();
+    expect((await app.request('/v1/deployments')).status).toBe(401);
+    const list = await (await app.request('/v1/deployments', { headers: auth })).json();
     expect(JSON.stringify(list)).not.toContain('s3');
     // Reserved paths go to the registry, never to a handler.
     expect((await app.request('/v1/models')).status).toBe(299);
@@ -183,7 +184,7 @@ describe('edge app', () => {
     const res = await app.request('/v1/deployments/hello', { method: 'DELETE', headers: auth });
     expect(res.status).toBe(204);
     expect((await app.request('/hello/x')).status).toBe(404);
-    expect((await app.request('/v1/deployments/hello')).status).toBe(404);
+    expect((await app.request('/v1/deployments/hello', { headers: auth })).status).toBe(404);
     expect((await app.request('/v1/deployments/hello', { method: 'DELETE', headers: auth })).status).toBe(404);
     await deployments.close();
   });

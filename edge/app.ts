@@ -72,8 +72,9 @@ export function createEdgeApp(deps: EdgeAppDeps): Hono<Env> {
     const deployment = await deployments.deploy(manifest, body.module);
     return c.json({ deployment }, 201);
   });
-  app.get('/v1/deployments', (c) => c.json({ deployments: deployments.list() }));
-  app.get('/v1/deployments/:name', (c) => c.json({ deployment: deployments.get(c.req.param('name')!) }));
+  // Admin reads need the token too: deployment names, routes and models are the operator's business.
+  app.get('/v1/deployments', requireToken, (c) => c.json({ deployments: deployments.list() }));
+  app.get('/v1/deployments/:name', requireToken, (c) => c.json({ deployment: deployments.get(c.req.param('name')!) }));
   app.post('/v1/deployments/:name/rollback', requireToken, async (c) => c.json({ deployment: await deployments.rollback(c.req.param('name')!) }));
   app.delete('/v1/deployments/:name', requireToken, async (c) => {
     await deployments.undeploy(c.req.param('name')!);

@@ -68,6 +68,8 @@ export interface DeploymentsOptions {
   log: Log;
   /** Pause between attempts to bring back a deployment whose restore failed (default 5000). */
   restoreRetryMs?: number;
+  /** How long close() waits for a deploy or restore under way (default 5000). */
+  closeWaitMs?: number;
 }
 
 const owner = (spec: DeploymentSpec) => `${spec.manifest.name}@${spec.version}`;
@@ -164,6 +166,11 @@ export function createDeployments(opts: DeploymentsOptions): Deployments {
   }
 
   function goLive(live: Live): Live | undefined {
+    // A change that outlived close() (which stopped waiting for it) must not leave a worker running.
+    if (closed) {
+      void live.instance.stop().catch(() => undefined);
+      return undefined;
+    }
     const old = table.byName.get(live.spec.manifest.name);
     swap((m) => m.set(live.spec.manifest.name, live));
     pendingRestore.delete(live.spec.manifest.name);
@@ -337,7 +344,14 @@ export function createDeployments(opts: DeploymentsOptions): Deployments {
     async close() {
       closed = true;
       if (retryTimer) clearTimeout(retryTimer);
-      await queue;
+      // Bounded: the lifecycle gives up its waits on shutdown, but no admin job may hold a close for
+      // long; a job that finishes later finds `closed` and stops what it started.
+      let timer: NodeJS.Timeout | undefined;
+      const waited = await Promise.race([
+        queue.then(() => true),
+        new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), opts.closeWaitMs ?? 5000))),
+      ]).finally(() => clearTimeout(timer));
+      if (!waited) log('warn', 'closing with a deployment change still under way; its workers are stopped with the rest');
       const lives = [...table.byName.values()];
       table = buildTable([]);
       for (const w of drainWaiters.values()) w();

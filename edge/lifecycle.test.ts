@@ -99,4 +99,20 @@ describe('lifecycle', () => {
     expect(state('2.0.0')).toBe('unloaded');
     expect(await lifecycle.notReady(['a@stable'])).toEqual(["model 'a@stable' is not loaded"]);
   });
+
+  it('gives up a load waiting on a model-host that never gets ready as soon as its signal aborts', async () => {
+    await registry.publish(writeModel(join(dir, 'h1.onnx'), addModel({ bias: 7 })), { name: 'h', version: '1.0.0', placement: 'gpu' });
+    const shutdown = new AbortController();
+    const hostRouter = createPlacementRouter({});
+    const stuck = createLifecycle({ registry, router: hostRouter, modelHostReady: () => new Promise<void>(() => {}), signal: shutdown.signal, log: silentLog });
+    const acquiring = stuck.acquire('svc@9', ['h']);
+    // Let it get past the registry to the wait (bounded: 100 looks, 10 ms apart); it must still be pending.
+    let settled = false;
+    void acquiring.catch(() => undefined).finally(() => (settled = true));
+    for (let i = 0; i < 100; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(settled).toBe(false);
+    shutdown.abort();
+    await expect(acquiring).rejects.toMatchObject({ code: 'unavailable', message: expect.stringContaining('shutting down') });
+    expect(hostRouter.entry('h')).toBeUndefined();
+  });
 });

@@ -27,6 +27,11 @@ export interface LifecycleOptions {
   modelHost?: () => InferenceClient | undefined;
   /** Resolves once the model-host answers ready (it may still be starting at boot); rejects if it cannot start. */
   modelHostReady?: () => Promise<void>;
+  /**
+   * Aborted when the edge shuts down: every wait inside a load (the model-host starting, a
+   * repository load, a CPU load) gives up at once with `unavailable`, so shutdown never waits on them.
+   */
+  signal?: AbortSignal;
   log: Log;
 }
 
@@ -64,8 +69,24 @@ function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> 
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** `p`, or a rejection as soon as `signal` aborts (the work behind `p` is left to finish or fail on its own). */
+function unlessAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  const stopped = () => new EdgennError('unavailable', 'the edge is shutting down; the model was not made ready', { retryAfter: 1 });
+  if (signal.aborted) {
+    p.catch(() => undefined);
+    return Promise.reject(stopped());
+  }
+  let onAbort!: () => void;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(stopped());
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([p, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
+}
+
 export function createLifecycle(opts: LifecycleOptions): Lifecycle {
-  const { registry, router, log } = opts;
+  const { registry, router, log, signal } = opts;
   const holds = new Map<string, Set<string>>();
   // One change at a time: deploys, feed events and unloads never interleave halfway.
   let queue: Promise<unknown> = Promise.resolve();
@@ -79,16 +100,18 @@ export function createLifecycle(opts: LifecycleOptions): Lifecycle {
 
   async function load(manifest: ModelManifest, target: Target): Promise<void> {
     const started = Date.now();
+    // Paired with 'model ready': a load that never ends shows up in the log as one without the other.
+    log('info', 'loading model', { model: key(manifest), placement: target });
     if (target === 'cpu') {
       if (!opts.cpu) throw new EdgennError('unavailable', 'the CPU worker pool is not running on this edge');
-      await opts.cpu.ensure(manifest, { pin: true });
+      await unlessAborted(opts.cpu.ensure(manifest, { pin: true }), signal);
     } else {
-      if (opts.modelHostReady) await withTimeout(opts.modelHostReady(), MODEL_HOST_WAIT_MS, 'the model-host did not become ready; see its log lines');
+      if (opts.modelHostReady) await unlessAborted(withTimeout(opts.modelHostReady(), MODEL_HOST_WAIT_MS, 'the model-host did not become ready; see its log lines'), signal);
       const host = opts.modelHost?.();
       if (!host) {
         throw new EdgennError('unavailable', `model '${key(manifest)}' needs the model-host (placement ${manifest.placement}, ${manifest.size} bytes) but none is running`);
       }
-      await host.load(manifest.name, manifest.version);
+      await unlessAborted(host.load(manifest.name, manifest.version), signal);
     }
     log('info', 'model ready', { model: key(manifest), placement: target, ms: Date.now() - started });
   }
@@ -102,10 +125,10 @@ export function createLifecycle(opts: LifecycleOptions): Lifecycle {
       if (live.has(k) || seen.has(k)) continue;
       seen.add(k);
       // Bounded: a request that never settles must not hold the lifecycle queue (the unload drains too).
-      await withTimeout(router.idle(c.manifest.name, c.manifest.version), DRAIN_WAIT_MS, 'drain').catch(() => undefined);
+      await unlessAborted(withTimeout(router.idle(c.manifest.name, c.manifest.version), DRAIN_WAIT_MS, 'drain'), signal).catch(() => undefined);
       try {
-        if (c.target === 'cpu') await opts.cpu?.unload(c.manifest.name, c.manifest.version);
-        else await opts.modelHost?.()?.unload(c.manifest.name, c.manifest.version);
+        if (c.target === 'cpu') await unlessAborted(opts.cpu?.unload(c.manifest.name, c.manifest.version) ?? Promise.resolve(), signal);
+        else await unlessAborted(opts.modelHost?.()?.unload(c.manifest.name, c.manifest.version) ?? Promise.resolve(), signal);
         log('info', 'model unloaded', { model: k, placement: c.target });
       } catch (err) {
         log('warn', 'model unload failed', { model: k, error: toEdgennError(err).message });

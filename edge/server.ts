@@ -56,6 +56,14 @@ export interface EdgeServer {
 }
 
 export const DEFAULT_PORT = 8787;
+/** How long close() waits for a restore under way before it stops the children regardless. */
+const CLOSE_WAIT_MS = 5_000;
+
+/** Resolves when `p` settles or after `ms`, whichever comes first. */
+function bounded(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p.then(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]).finally(() => clearTimeout(timer));
+}
 export const DEFAULT_MEMORY_BUDGET = 2 * 1024 ** 3;
 
 function listen(fetch: (req: Request) => Response | Promise<Response>, port: number): Promise<Server> {
@@ -120,12 +128,15 @@ export async function startEdgeServer(opts: EdgeServerOptions): Promise<EdgeServ
     cpuMaxBytes: opts.cpuMaxBytes ?? DEFAULT_CPU_MAX_BYTES,
   });
   const runtime = createWorkerdRuntime({ runDir: join(data, 'run', 'workerd'), router, log: lineLog(log, 'workerd') });
+  // Aborted first thing on close: the feed, and every lifecycle wait a restore or deploy may be in.
+  const abort = new AbortController();
   const lifecycle = createLifecycle({
     registry: registryClient,
     router,
     cpu,
     modelHost: () => modelHost?.client,
     modelHostReady: async () => modelHost?.ready(),
+    signal: abort.signal,
     log,
   });
   const deployments = createDeployments({ store, runtime, lifecycle, router, log });
@@ -148,7 +159,6 @@ export async function startEdgeServer(opts: EdgeServerOptions): Promise<EdgeServ
       log: lineLog(log, 'model-host'),
     });
   }
-  const abort = new AbortController();
   const following = lifecycle.follow(abort.signal);
   // A restarted model-host comes back empty but for its preloads: load what the edge routes there again.
   let hostRestarts = 0;
@@ -181,7 +191,9 @@ export async function startEdgeServer(opts: EdgeServerOptions): Promise<EdgeServ
         clearInterval(watchHost);
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
-        await restored.catch(() => undefined);
+        // The abort makes a restore stuck on the model-host give up at once; the bound covers
+        // anything else, and deployments.close() then stops whatever it started.
+        await bounded(restored.catch(() => undefined), CLOSE_WAIT_MS);
         await deployments.close();
         await runtime.close();
         await Promise.allSettled([modelHost?.stop(), cpu.close()]);

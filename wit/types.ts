@@ -68,22 +68,36 @@ export interface InferenceError extends Error {
   data: string;
 }
 
+/**
+ * Options of `run` and `compute`. An edgenn extension BEYOND the WIT: wasi-nn's `compute` takes
+ * only the inputs, so nothing in wit/*.wit mirrors this (the drift test does not look for it).
+ * Other hosts of the WIT may ignore it and return every output.
+ */
+export interface RunOptions {
+  /**
+   * The output names to compute and send back; every output when absent. A model such as IS-Net
+   * has many large side outputs: asking only for the one you use saves its memory and transfer.
+   * A name the model does not have is `invalid-argument`.
+   */
+  outputs?: string[];
+}
+
 /** `inference.graph-execution-context` */
 export interface GraphExecutionContext {
-  compute(inputs: NamedTensors): Promise<NamedTensors>;
+  compute(inputs: NamedTensors, options?: RunOptions): Promise<NamedTensors>;
 }
 
 /** `graph.graph`: a ready model. `compute` is shorthand for `initExecutionContext().compute`. */
 export interface Graph {
   readonly name: string;
   initExecutionContext(): GraphExecutionContext;
-  compute(inputs: NamedTensors): Promise<NamedTensors>;
+  compute(inputs: NamedTensors, options?: RunOptions): Promise<NamedTensors>;
 }
 
 /** The `env.AI` binding: the `graph` interface's `load-by-name`, and `run` for the common case. */
 export interface Ai {
   loadByName(name: string): Promise<Graph>;
-  run(model: string, inputs: NamedTensors): Promise<NamedTensors>;
+  run(model: string, inputs: NamedTensors, options?: RunOptions): Promise<NamedTensors>;
 }
 
 /** What a handler's `fetch(request, env, ctx)` receives as `env`: the binding plus the manifest's plain variables. */

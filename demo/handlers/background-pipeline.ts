@@ -29,7 +29,8 @@ export function isnetAlpha(output: Tensor, width: number, height: number): Uint8
 
 /** Runs the whole pipeline: the alpha plane for `img`. */
 export async function backgroundAlpha(img: RgbImage, infer: Infer, model = 'background-removal'): Promise<Uint8Array> {
-  const outputs = await infer(model, { input: isnetInput(img) });
+  // IS-Net has 12 outputs (the side outputs are ~48 MB together); only `output` is read.
+  const outputs = await infer(model, { input: isnetInput(img) }, { outputs: ['output'] });
   const output = outputs.output;
   if (!output) throw new Error(`model '${model}' returned no 'output' tensor (got ${Object.keys(outputs).join(', ') || 'nothing'})`);
   return isnetAlpha(output, img.width, img.height);

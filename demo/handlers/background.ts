@@ -11,7 +11,8 @@ export default {
   async fetch(request: Request, env: Env): Promise<Response> {
     try {
       const img = await readPng(request, USAGE);
-      const alpha = await backgroundAlpha(img, (model, inputs) => env.AI.run(model, inputs));
+      // The pipeline asks for IS-Net's `output` only: the side outputs never reach this isolate.
+      const alpha = await backgroundAlpha(img, (model, inputs, options) => env.AI.run(model, inputs, options));
       return new Response(encodeRgba(img, alpha), { headers: { 'content-type': 'image/png' } });
     } catch (err) {
       return errorResponse(err, request);

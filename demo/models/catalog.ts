@@ -95,7 +95,7 @@ export interface DemoHandler {
 export const DEMO_HANDLERS: DemoHandler[] = [
   { name: 'ocr', file: join(projectRoot, 'demo/handlers/ocr.ts'), route: '/ocr', models: ['ocr-det', 'ocr-cls', 'ocr-rec'], limits: { requestTimeoutMs: 30_000, memoryMb: 256 }, sample: { file: 'demo/samples/text.png', contentType: 'image/png' } },
   // IS-Net takes seconds per picture on a small CPU; the handler holds a few 1024² float planes.
-  { name: 'background', file: join(projectRoot, 'demo/handlers/background.ts'), route: '/background', models: ['background-removal'], limits: { requestTimeoutMs: 120_000, memoryMb: 512 }, sample: { file: 'demo/samples/photo.png', contentType: 'image/png', saveAs: 'cutout.png' } },
+  { name: 'background', file: join(projectRoot, 'demo/handlers/background.ts'), route: '/background', models: ['background-removal'], limits: { requestTimeoutMs: 60_000, memoryMb: 256 }, sample: { file: 'demo/samples/photo.png', contentType: 'image/png', saveAs: 'cutout.png' } },
   // One model call per 32 ms window (state carried between them): about 90 calls for the 2.9 s sample.
   { name: 'vad', file: join(projectRoot, 'demo/handlers/vad.ts'), route: '/vad', models: ['silero-vad'], limits: { requestTimeoutMs: 60_000, memoryMb: 128 }, sample: { file: 'demo/samples/speech.wav', contentType: 'audio/wav' } },
 ];

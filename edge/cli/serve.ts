@@ -53,6 +53,13 @@ deployments come back with their models warm before /healthz/ready answers 200.
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         console.error(`edgenn serve: ${signal}: shutting down`);
+        // close() bounds its own waits; this is the last resort. Exiting runs the exit hooks that
+        // SIGKILL the model-host and workerd children, so even then none is left behind.
+        const force = setTimeout(() => {
+          console.error('edgenn serve: shutdown did not finish within 30 s; exiting anyway');
+          process.exit(1);
+        }, 30_000);
+        force.unref();
         void server.close().then(resolve, resolve);
       };
       process.once('SIGINT', () => stop('SIGINT'));

@@ -94,6 +94,19 @@ function tensorBytes(name: string, t: Tensor): Uint8Array {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
+/**
+ * Checks a caller's `outputs` option (RunOptions.outputs): undefined, or a non-empty list of
+ * distinct non-empty names. Whether the model HAS those outputs is the engine's check.
+ */
+export function checkOutputNames(outputs: unknown): string[] | undefined {
+  if (outputs === undefined) return undefined;
+  const usage = 'outputs must be a non-empty array of output names, e.g. { outputs: [\'y\'] }; leave it out for every output';
+  if (!Array.isArray(outputs) || outputs.length === 0 || outputs.length > MAX_TENSORS) throw new FrameError('invalid-argument', usage);
+  for (const o of outputs) if (typeof o !== 'string' || o === '' || o.length > 4096) throw new FrameError('invalid-argument', usage);
+  if (new Set(outputs).size !== outputs.length) throw new FrameError('invalid-argument', `outputs names an output twice (${outputs.join(', ')}); name each once`);
+  return [...(outputs as string[])];
+}
+
 /** Encodes `meta` and tensors into one frame: u32 LE header length, header JSON, then 8-aligned raw data. */
 export function encodeFrame(meta: Record<string, unknown>, tensors: NamedTensors): Uint8Array {
   const names = Object.keys(tensors ?? {});

@@ -9,10 +9,10 @@ import { createHostApi, type HostListener } from './server.ts';
 import { decodeFrame, encodeFrame, FRAME_CONTENT_TYPE, KEY_HEADER } from './frame.ts';
 
 // A router that doubles its input: enough to see which ref the host resolved and what it passed.
-const seen: { ref: string; deadline?: number; requestId?: string }[] = [];
+const seen: { ref: string; deadline?: number; requestId?: string; outputs?: string[] }[] = [];
 const router: InferenceRouter = {
   async run(ref, inputs, opts) {
-    seen.push({ ref, ...(opts.deadline ? { deadline: opts.deadline } : {}), ...(opts.requestId ? { requestId: opts.requestId } : {}) });
+    seen.push({ ref, ...(opts.deadline ? { deadline: opts.deadline } : {}), ...(opts.requestId ? { requestId: opts.requestId } : {}), ...(opts.outputs ? { outputs: opts.outputs } : {}) });
     const x = inputs.x!.data as Float32Array;
     return { y: { type: 'FP32', dims: inputs.x!.dims, data: x.map((v) => v * 2) } };
   },
@@ -62,6 +62,19 @@ describe('host API', () => {
     expect(call).toMatchObject({ ref: 'ocr@stable', requestId: 'r-1' });
     // The deadline is clamped to the deployment's request timeout.
     expect(call.deadline! - Date.now()).toBeLessThanOrEqual(1000);
+  });
+
+  it('carries the frame\'s outputs option to the router, and refuses a malformed one as invalid-argument', async () => {
+    const ok = await post(a.socketPath, '/run', encodeFrame({ model: 'ocr', outputs: ['y'] }, X), { [KEY_HEADER]: 'key-a' });
+    expect(ok.status).toBe(200);
+    expect(seen.at(-1)).toMatchObject({ ref: 'ocr@stable', outputs: ['y'] });
+    const calls = seen.length;
+    for (const outputs of ['y', [], [7], ['y', 'y']]) {
+      const res = await post(a.socketPath, '/run', encodeFrame({ model: 'ocr', outputs }, X), { [KEY_HEADER]: 'key-a' });
+      expect(res.status, JSON.stringify(outputs)).toBe(400);
+      expect(JSON.parse(res.body.toString()).error.code).toBe('invalid-argument');
+    }
+    expect(seen.length).toBe(calls); // refused before the router
   });
 
   it('a socket speaks for one deployment: another deployment\'s model is `security`', async () => {

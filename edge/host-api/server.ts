@@ -7,7 +7,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { EdgennError, errorHeaders, toEdgennError } from '../../wit/errors.ts';
 import type { InferenceRouter } from '../contracts.ts';
 import { resolveAllowed } from './allow-list.ts';
-import { DEADLINE_HEADER, decodeFrame, encodeFrame, FRAME_CONTENT_TYPE, FrameError, KEY_HEADER } from './frame.ts';
+import { checkOutputNames, DEADLINE_HEADER, decodeFrame, encodeFrame, FRAME_CONTENT_TYPE, FrameError, KEY_HEADER } from './frame.ts';
 
 /** Who is on the other end of one socket. Fixed when the socket is opened; nothing a handler sends changes it. */
 export interface HostIdentity {
@@ -95,7 +95,8 @@ export function createHostApi({ router, log = () => {}, maxBodyBytes = 256 * 102
       if (req.url === '/run') {
         const { meta, tensors } = decodeFrame(body);
         const ref = resolveAllowed(meta.model, identity.models);
-        const outputs = await router.run(ref, tensors, { deadline: deadlineOf(req, identity), ...(requestId ? { requestId } : {}) });
+        const wanted = checkOutputNames(meta.outputs);
+        const outputs = await router.run(ref, tensors, { deadline: deadlineOf(req, identity), ...(wanted ? { outputs: wanted } : {}), ...(requestId ? { requestId } : {}) });
         const frame = encodeFrame({}, outputs);
         res.writeHead(200, { 'content-type': FRAME_CONTENT_TYPE, 'content-length': frame.byteLength });
         res.end(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength));

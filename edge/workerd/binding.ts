@@ -1,8 +1,8 @@
 // The env.AI binding, running INSIDE workerd as a wrapped binding's internal module: `run` and
 // `loadByName`/`compute`, tensors sent as one binary frame over the deployment's own host socket.
 // Web-platform APIs only. Everything it hands the handler is built here, in the worker's realm.
-import type { Ai, ErrorCode, Graph, GraphExecutionContext, InferenceError as InferenceErrorShape, NamedTensors } from '../../wit/types.ts';
-import { DEADLINE_HEADER, decodeFrame, encodeFrame, FRAME_CONTENT_TYPE, FrameError, KEY_HEADER } from '../host-api/frame.ts';
+import type { Ai, ErrorCode, Graph, GraphExecutionContext, InferenceError as InferenceErrorShape, NamedTensors, RunOptions } from '../../wit/types.ts';
+import { checkOutputNames, DEADLINE_HEADER, decodeFrame, encodeFrame, FRAME_CONTENT_TYPE, FrameError, KEY_HEADER } from '../host-api/frame.ts';
 
 /** The wrapped binding's inner bindings: never visible to the handler. */
 interface InnerBindings {
@@ -57,10 +57,12 @@ function makeAi(inner: InnerBindings, scope: Scope): Ai {
     throw new InferenceError(e.code ?? 'unknown', e.message ?? `the inference host answered HTTP ${res.status}`, e.retryAfter);
   }
 
-  async function run(model: string, inputs: NamedTensors): Promise<NamedTensors> {
+  async function run(model: string, inputs: NamedTensors, options?: RunOptions): Promise<NamedTensors> {
     let frame: Uint8Array;
     try {
-      frame = encodeFrame({ model }, inputs);
+      if (options !== undefined && (options === null || typeof options !== 'object')) throw new FrameError('invalid-argument', 'the third argument is an options object, e.g. { outputs: [\'y\'] }');
+      const outputs = checkOutputNames(options?.outputs);
+      frame = encodeFrame(outputs ? { model, outputs } : { model }, inputs);
     } catch (err) {
       if (err instanceof FrameError) throw new InferenceError(err.code, err.message);
       throw err;
@@ -76,7 +78,7 @@ function makeAi(inner: InnerBindings, scope: Scope): Ai {
   async function loadByName(name: string): Promise<Graph> {
     const res = await call('/describe', JSON.stringify({ model: name }), 'application/json');
     const { ref } = (await res.json()) as { ref: string };
-    const compute = (inputs: NamedTensors): Promise<NamedTensors> => run(ref, inputs);
+    const compute = (inputs: NamedTensors, options?: RunOptions): Promise<NamedTensors> => run(ref, inputs, options);
     const context: GraphExecutionContext = Object.freeze({ compute });
     return Object.freeze({ name: ref, compute, initExecutionContext: () => context });
   }

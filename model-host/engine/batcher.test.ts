@@ -1,20 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EdgennError } from '../../wit/errors.ts';
 import type { NamedTensors } from '../../wit/types.ts';
-import { addModel, scaleModel } from '../../tests/fixtures/onnx-models.ts';
+import { addModel, scaleModel, twoOutputModel } from '../../tests/fixtures/onnx-models.ts';
 import { createBatcher, isBatchable, warmupBatchSizes, DEFAULT_BATCHING } from './batcher.ts';
 import { closeSession, openSession, runSession, type OpenSession } from './onnx.ts';
 
 let add: OpenSession;
 let scale: OpenSession;
+let two: OpenSession;
 
 beforeAll(async () => {
   add = await openSession(addModel({ width: 4, bias: 1 }));
   scale = await openSession(scaleModel(3));
+  two = await openSession(twoOutputModel(4));
 });
 afterAll(async () => {
   await closeSession(add.session);
   await closeSession(scale.session);
+  await closeSession(two.session);
 });
 
 function rowsOf(n: number, seed: number, width = 4): NamedTensors {
@@ -57,6 +60,23 @@ describe('batcher', () => {
     outs.forEach((o, i) => {
       expect(o.y!.dims).toEqual(reqs[i]!.x!.dims);
       expect(Array.from(o.y!.data as Float32Array)).toEqual(Array.from(reqs[i]!.x!.data as Float32Array, (v) => v + 1));
+    });
+  });
+
+  it('batches only requests that ask for the same outputs, and each gets exactly what it asked for', async () => {
+    const fetched: (string[] | undefined)[] = [];
+    const c = counted(two);
+    const b = createBatcher({ signature: two.signature, run: (i, o) => (fetched.push(o), c.run(i, o)), batching: { maxQueueDelayUs: 50_000 } });
+    const asks: (string[] | undefined)[] = [['z'], ['y'], ['z'], undefined, ['z', 'y'], ['y', 'z']];
+    const outs = await Promise.all(asks.map((o, i) => b.submit(rowsOf(1, i), o ? { outputs: o } : {})));
+    // Four distinct fetch lists ([z], [y], all, {y,z} in either order) → four runs, not one.
+    expect(c.runs.length).toBe(4);
+    expect(fetched.map((o) => (o ? [...o].sort().join('+') : 'all')).sort()).toEqual(['all', 'y', 'y+z', 'z']);
+    outs.forEach((o, i) => {
+      const x = Array.from(rowsOf(1, i).x!.data as Float32Array);
+      expect(Object.keys(o).sort()).toEqual(asks[i] ? [...asks[i]!].sort() : ['y', 'z']);
+      if (o.y) expect(Array.from(o.y.data as Float32Array)).toEqual(x.map((v) => v + 1));
+      if (o.z) expect(Array.from(o.z.data as Float32Array)).toEqual(x.map((v) => v * 2));
     });
   });
 

@@ -96,7 +96,8 @@ export function createBatcher(options: BatcherOptions): Batcher {
       if (t.dims[0] !== rows || rows === 0) return { rows };
       parts.push(t.dims.slice(1).join(','));
     }
-    parts.push(outputs ? [...outputs].sort().join(',') : '*');
+    // Requests asking for different outputs never share a run: one fetch list serves the whole batch.
+    parts.push(outputs ? JSON.stringify([...outputs].sort()) : '*');
     return { rows, key: parts.join('|') };
   }
 

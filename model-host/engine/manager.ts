@@ -6,7 +6,7 @@ import type { NamedTensors } from '../../wit/types.ts';
 import type { ModelManifest, ModelRef } from '../../registry/manifest.ts';
 import { batchingOptions, createBatcher, warmupBatchSizes, type Batcher } from './batcher.ts';
 import type { Backend, BatchingOptions, BlobSource, InferOptions, LoadedModel, ModelState, ModelStatus, ReadyModel } from './types.ts';
-import { validateInputs } from './validate.ts';
+import { validateInputs, validateOutputs } from './validate.ts';
 
 /** What the lifecycle reports, for metrics (the model-host feeds Prometheus from these). */
 export type EngineEvent =
@@ -196,6 +196,7 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
       infer(inputs: NamedTensors, opts?: InferOptions) {
         try {
           validateInputs(e.manifest.signature, inputs);
+          validateOutputs(e.manifest.signature, opts?.outputs);
         } catch (err) {
           return Promise.reject(err);
         }

@@ -80,3 +80,22 @@ export function validateInputs(signature: Signature, inputs: NamedTensors): void
     checkOne(spec, t);
   }
 }
+
+/**
+ * Checks the outputs a caller asked for (InferOptions.outputs) against the signature: a list of
+ * distinct names the model has. Throws EdgennError('invalid-argument') naming the model's outputs.
+ */
+export function validateOutputs(signature: Signature, outputs: readonly string[] | undefined): void {
+  if (outputs === undefined) return;
+  const names = signature.outputs.map((s) => `'${s.name}'`).join(', ');
+  if (!Array.isArray(outputs) || outputs.length === 0) throw new EdgennError('invalid-argument', `outputs must list at least one of this model's outputs (${names}), or be left out for all of them`);
+  const declared = new Set(signature.outputs.map((s) => s.name));
+  const seen = new Set<string>();
+  for (const name of outputs) {
+    if (typeof name !== 'string' || !declared.has(name)) {
+      throw new EdgennError('invalid-argument', `output '${String(name)}' is not an output of this model; its outputs are ${names}`);
+    }
+    if (seen.has(name)) throw new EdgennError('invalid-argument', `output '${name}' is asked for twice; name each output once`);
+    seen.add(name);
+  }
+}

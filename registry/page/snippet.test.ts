@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { openSession, runSession, closeSession } from '../../model-host/engine/onnx.ts';
-import { addModel, scaleModel } from '../../tests/fixtures/onnx-models.ts';
+import { addModel, scaleModel, twoOutputModel } from '../../tests/fixtures/onnx-models.ts';
 import type { ModelManifest, Signature } from '../manifest.ts';
 import type { Env, Handler, NamedTensors } from '../../wit/types.ts';
 import { curlExample, deployLine, handlerSnippet } from './snippet.ts';
@@ -75,6 +75,22 @@ describe('handler snippet', () => {
       // The curl example's body is accepted as is.
       const fromCurl = await handler.fetch(post(curlBody(curlExample(m, 'http://127.0.0.1:8787'))), real.env, ctx);
       expect((await fromCurl.json()) as unknown).toEqual({ y: { type: 'FP32', dims: [1, 4], data: [1.5, 1.5, 1.5, 1.5] } });
+    } finally {
+      await real.close();
+    }
+  });
+
+  it('for a model with several outputs, says how to ask for fewer and still runs as written', async () => {
+    const bytes = twoOutputModel(4);
+    const { signature } = await openSession(bytes);
+    const source = handlerSnippet(manifest('twin', signature));
+    expect(source).toContain(`pass a third argument to run: { outputs: ["y"] }`);
+    expect(handlerSnippet(manifest('adder', (await openSession(addModel())).signature))).not.toContain('third argument');
+    const handler = await load(source, 'twin.mjs');
+    const real = await realEnv(bytes);
+    try {
+      const res = await handler.fetch(post({ x: [1, 2, 3, 4] }), real.env, ctx);
+      expect(await res.json()).toEqual({ y: { type: 'FP32', dims: [1, 4], data: [2, 3, 4, 5] }, z: { type: 'FP32', dims: [1, 4], data: [2, 4, 6, 8] } });
     } finally {
       await real.close();
     }

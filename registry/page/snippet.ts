@@ -67,6 +67,9 @@ function inputLine(spec: TensorSpec): string {
 export function handlerSnippet(m: ModelManifest): string {
   const inputs = m.signature.inputs.map(inputLine).join('\n');
   const outputs = m.signature.outputs.map((o) => `${oneLine(o.name)} ${o.type} ${oneLine(formatShape(o.shape))}`).join(', ');
+  // Several outputs: say how to ask for fewer (the others are then neither computed nor sent).
+  const first = m.signature.outputs[0]?.name;
+  const only = m.signature.outputs.length > 1 && first !== undefined ? `\n    // only need some? pass a third argument to run: { outputs: [${oneLine(JSON.stringify(first))}] }` : '';
   return `// handler.ts: calls the model "${m.name}" by name (pin a version with "${m.name}@${m.version}").
 import type { Env } from 'edgenn';
 
@@ -77,7 +80,7 @@ export default {
     const outputs = await env.AI.run('${m.name}', {
 ${inputs}
     });
-    // outputs: ${outputs || 'none declared'}
+    // outputs: ${outputs || 'none declared'}${only}
     const json = Object.fromEntries(
       Object.entries(outputs).map(([name, t]) => [name, { type: t.type, dims: t.dims, data: Array.from(t.data, Number) }]),
     );

@@ -61,7 +61,7 @@ describe.each(['cpu', 'gpu'])('an alias move under traffic (%s)', (placement) =>
       const firstNew = s.indexOf(2);
       expect(s.slice(firstNew).every((v) => v === 2)).toBe(true);
     }
-    const { deployment } = (await (await fetch(`${serve.url}/v1/deployments/${model}`)).json()) as { deployment: { models: { ref: string; version: string }[] } };
+    const { deployment } = (await (await fetch(`${serve.url}/v1/deployments/${model}`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { deployment: { models: { ref: string; version: string }[] } };
     expect(deployment.models.find((m) => m.ref === `${model}@stable`)?.version).toBe('2.0.0');
   }, 120_000);
 });

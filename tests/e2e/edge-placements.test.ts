@@ -51,7 +51,7 @@ describe('a handler using both placements', () => {
   });
 
   it('lists where each model runs', async () => {
-    const res = await fetch(`${serve.url}/v1/deployments/both`);
+    const res = await fetch(`${serve.url}/v1/deployments/both`, { headers: { authorization: `Bearer ${TOKEN}` } });
     const { deployment } = (await res.json()) as { deployment: { models: { ref: string; version: string; placement: string }[] } };
     expect(deployment.models).toEqual([
       { ref: 'ocr-cls@stable', version: '1.0.0', placement: 'cpu' },

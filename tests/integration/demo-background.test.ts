@@ -13,7 +13,10 @@ describe('demo: background removal pipeline on IS-Net', () => {
     const { session } = await openSession(ISNET_FP16_PATH, { intraOpNumThreads: 2 });
     let alpha: Uint8Array;
     try {
-      alpha = await backgroundAlpha(img, (_model, inputs) => runSession(session, inputs, ['output']));
+      // The pipeline's own fetch list reaches ONNX Runtime: it asks for `output` alone.
+      const asked: (string[] | undefined)[] = [];
+      alpha = await backgroundAlpha(img, (_model, inputs, options) => (asked.push(options?.outputs), runSession(session, inputs, options?.outputs)));
+      expect(asked).toEqual([['output']]);
     } finally {
       await closeSession(session);
     }

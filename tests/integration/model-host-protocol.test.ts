@@ -1,7 +1,7 @@
 // Every KServe v2 endpoint of the model-host, over a real Unix socket with real ONNX Runtime:
 // JSON and binary tensors give the same results; errors keep the protocol's shape plus our code.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addModel, scaleModel } from '../fixtures/onnx-models.ts';
+import { addModel, scaleModel, twoOutputModel } from '../fixtures/onnx-models.ts';
 import { startInProcessHost, startTestRegistry, tempDir, type InProcessHost, type TestRegistry } from '../../model-host/test-fixtures.ts';
 import { decodeInferResponse, encodeInferRequest } from '../../model-host/v2/codec.ts';
 
@@ -136,6 +136,25 @@ describe('model-host v2 protocol', () => {
     expect([404, 503]).toContain(gone.status);
     await host.client.load('scaler', '1.0.0');
     expect((await get('/v2/models/scaler/ready')).status).toBe(200);
+  });
+
+  it('computes and sends only the outputs a request names (client and raw v2), refusing unknown names', async () => {
+    await registry.publish(twoOutputModel(4), { name: 'twin', version: '1.0.0' });
+    await host.client.load('twin', '1.0.0');
+    const inputs = () => ({ x: { type: 'FP32' as const, dims: [2, 4], data: x.slice() } });
+    expect(Object.keys(await host.client.infer('twin', '1.0.0', inputs())).sort()).toEqual(['y', 'z']);
+    const z = await host.client.infer('twin', '1.0.0', inputs(), { outputs: ['z'] });
+    expect(Object.keys(z)).toEqual(['z']);
+    expect(Array.from(z.z!.data as Float32Array)).toEqual(Array.from(x, (v) => v * 2));
+
+    const raw = await post('/v2/models/twin/infer', { inputs: [{ name: 'x', shape: [2, 4], datatype: 'FP32', data: Array.from(x) }], outputs: [{ name: 'y' }] });
+    expect(raw.status).toBe(200);
+    expect(raw.json().outputs.map((o: { name: string }) => o.name)).toEqual(['y']);
+
+    const bad = await post('/v2/models/twin/infer', { inputs: [{ name: 'x', shape: [2, 4], datatype: 'FP32', data: Array.from(x) }], outputs: [{ name: 'mask' }] });
+    expect(bad.status).toBe(400);
+    expect(bad.json()).toMatchObject({ code: 'invalid-argument', retryable: false, error: expect.stringMatching(/'mask'.*'y', 'z'/) });
+    await expect(host.client.infer('twin', '1.0.0', inputs(), { outputs: ['mask'] })).rejects.toMatchObject({ code: 'invalid-argument', message: expect.stringContaining("'y', 'z'") });
   });
 
   it('exposes Prometheus metrics per model', async () => {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import { createWorkerdRuntime } from '../../edge/workerd/runtime.ts';
 import type { WorkerInstance, WorkerRuntime } from '../../edge/contracts.ts';
-import { addModel, scaleModel } from '../fixtures/onnx-models.ts';
+import { addModel, scaleModel, twoOutputModel } from '../fixtures/onnx-models.ts';
 import { createTestRouter, type TestRouter } from '../fixtures/handlers/onnx-router.ts';
 import { manifest, specFromSource, tempDir } from '../fixtures/handlers/deploy.ts';
 
@@ -31,6 +31,18 @@ export default {
         const b = await graph.compute({ x: { type: 'FP32', dims: [1, 4], data: a.y.data } });
         return Response.json({ name: graph.name, a: Array.from(a.y.data), b: Array.from(b.y.data) });
       }
+      if (op === 'outputs') {
+        const x2 = { x: { type: 'FP32', dims: [1, 4], data: new Float32Array(x) } };
+        const names = (o) => Object.fromEntries(Object.entries(o).map(([k, t]) => [k, Array.from(t.data)]));
+        const graph = await env.AI.loadByName(model);
+        return Response.json({
+          all: names(await env.AI.run(model, x2)),
+          run: names(await env.AI.run(model, x2, { outputs: request.headers.get('x-outputs').split(',') })),
+          compute: names(await graph.compute(x2, { outputs: ['y'] })),
+          context: names(await graph.initExecutionContext().compute(x2, { outputs: ['z'] })),
+        });
+      }
+      if (op === 'badOutputs') return Response.json(await env.AI.run(model, { x: { type: 'FP32', dims: [1, 4], data: new Float32Array(4) } }, inputs));
       if (op === 'raw') return Response.json(await env.AI.run(model, inputs));
       if (op === 'load') return Response.json({ name: (await env.AI.loadByName(model)).name });
     } catch (e) {
@@ -45,17 +57,17 @@ let router: TestRouter;
 let runtime: WorkerRuntime;
 let worker: WorkerInstance;
 
-async function call(body: unknown, rid = 'rid'): Promise<Record<string, unknown>> {
-  const res = await worker.fetch(new Request('http://t.test/', { method: 'POST', body: JSON.stringify(body) }), rid);
+async function call(body: unknown, rid = 'rid', headers: Record<string, string> = {}): Promise<Record<string, unknown>> {
+  const res = await worker.fetch(new Request('http://t.test/', { method: 'POST', body: JSON.stringify(body), headers }), rid);
   expect(res.status).toBe(200);
   return (await res.json()) as Record<string, unknown>;
 }
 
 beforeAll(async () => {
   dir = tempDir();
-  router = await createTestRouter({ 'add@stable': addModel({ bias: 1 }), 'add@2.0.0': addModel({ bias: 10 }), scale: scaleModel(3), 'other': addModel({ bias: 100 }), busy: addModel() }, { unavailable: ['busy'] });
+  router = await createTestRouter({ 'add@stable': addModel({ bias: 1 }), 'add@2.0.0': addModel({ bias: 10 }), scale: scaleModel(3), two: twoOutputModel(4), 'other': addModel({ bias: 100 }), busy: addModel() }, { unavailable: ['busy'] });
   runtime = createWorkerdRuntime({ runDir: `${dir}/run`, router });
-  worker = await runtime.start(specFromSource(dir, manifest('ai', { models: ['add@stable', 'add@2.0.0', 'scale', 'busy', 'gone'] }), HANDLER));
+  worker = await runtime.start(specFromSource(dir, manifest('ai', { models: ['add@stable', 'add@2.0.0', 'scale', 'two', 'busy', 'gone'] }), HANDLER));
 });
 
 afterAll(async () => {
@@ -70,6 +82,23 @@ describe('env.AI', () => {
     expect(r).toEqual({ type: 'FP32', dims: [2, 4], y: [11, 12, 13, 14, 15, 16, 17, 18], array: 'Float32Array' });
     expect(router.calls.at(-1)).toMatchObject({ ref: 'add@2.0.0', requestId: 'rid-run' });
     expect(router.calls.at(-1)!.deadline).toBeGreaterThan(Date.now() - 60_000);
+  });
+
+  it('run(model, inputs, { outputs }) and compute(inputs, { outputs }) bring back only the outputs named', async () => {
+    const before = router.calls.length;
+    const r = await call({ op: 'outputs', model: 'two', x: [1, 2, 3, 4] }, 'rid-out', { 'x-outputs': 'z' });
+    expect(r).toEqual({ all: { y: [2, 3, 4, 5], z: [2, 4, 6, 8] }, run: { z: [2, 4, 6, 8] }, compute: { y: [2, 3, 4, 5] }, context: { z: [2, 4, 6, 8] } });
+    // The option reached the router as InferOptions.outputs; absent when the handler gave none.
+    expect(router.calls.slice(before).map((c) => c.outputs)).toEqual([undefined, ['z'], ['y'], ['z']]);
+  });
+
+  it('an unknown or malformed outputs option is invalid-argument, naming the model outputs', async () => {
+    const unknown = await call({ op: 'badOutputs', model: 'two', inputs: { outputs: ['mask'] } });
+    expect(unknown).toMatchObject({ thrown: true, code: 'invalid-argument', retryable: false });
+    expect(unknown.message).toMatch(/'mask'.*'y', 'z'/);
+    for (const bad of [{ outputs: 'z' }, { outputs: [] }, { outputs: [1] }, { outputs: ['z', 'z'] }]) {
+      expect(await call({ op: 'badOutputs', model: 'two', inputs: bad }), JSON.stringify(bad)).toMatchObject({ thrown: true, code: 'invalid-argument' });
+    }
   });
 
   it('carries I64 scalars in binary', async () => {

@@ -22,8 +22,6 @@ const PUBLIC_GETS = new Set([
   '/healthz/live',
   '/healthz/ready',
   '/metrics',
-  '/v1/deployments',
-  '/v1/deployments/:name',
   // The registry's reads (public unless requireTokenForReads) and its docs page.
   '/v1/models',
   '/v1/models/:name',
@@ -104,7 +102,7 @@ describe('edgenn serve auth', () => {
   });
 
   it.each(BAD)('refuses every write on every platform path with %s, and nothing changes', async (_label, headers) => {
-    const before = await (await fetch(`${serve.url}/v1/deployments`)).text();
+    const before = await (await fetch(`${serve.url}/v1/deployments`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
     const models = await (await fetch(`${serve.url}/v1/models`)).text();
     const declared = new Set([...edgeRoutes, ...registryRoutes].map((r) => `${r.method} ${r.path}`));
     const leaks: string[] = [];
@@ -124,7 +122,7 @@ describe('edgenn serve auth', () => {
     }
     expect(leaks).toEqual([]);
     expect(refused).toBeGreaterThanOrEqual(2 * 7); // every declared write (edge 3, registry 4) both ways
-    expect(await (await fetch(`${serve.url}/v1/deployments`)).text()).toBe(before);
+    expect(await (await fetch(`${serve.url}/v1/deployments`, { headers: { authorization: `Bearer ${TOKEN}` } })).text()).toBe(before);
     expect(await (await fetch(`${serve.url}/v1/models`)).text()).toBe(models);
     expect((await fetch(`${serve.url}/svc/x`)).status).toBe(200);
   });
@@ -141,7 +139,10 @@ describe('edgenn serve auth', () => {
       } else if (r.status !== 401) unexpected.push(`GET ${pattern} → ${r.status} without a token`);
     }
     expect(unexpected).toEqual([]);
-    const list = (await (await fetch(`${serve.url}/v1/deployments/svc`)).json()) as { deployment: { vars: unknown } };
-    expect(list.deployment.vars).toEqual(['SECRET']);
+    // Even with the token, the admin API shows variable names, never their values.
+    const res = await fetch(`${serve.url}/v1/deployments/svc`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const text = await res.text();
+    expect(text).not.toContain(SECRET_VAR);
+    expect((JSON.parse(text) as { deployment: { vars: unknown } }).deployment.vars).toEqual(['SECRET']);
   });
 });

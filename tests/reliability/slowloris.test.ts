@@ -178,7 +178,7 @@ describe('edgenn serve (one port: edge + registry)', () => {
       { head: `POST /v1/deployments HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n`, length: 1_000_000 },
       async () => {
         const path = ['/hi/x', '/v1/models', '/healthz/ready', '/v1/deployments'][n++ % 4]!;
-        const r = await rawRequest(serve.url, 'GET', path, {}, undefined, 5_000);
+        const r = await rawRequest(serve.url, 'GET', path, path.startsWith('/v1/deployments') ? { authorization: `Bearer ${TOKEN}` } : {}, undefined, 5_000);
         return r.status === 200 && (path !== '/hi/x' || r.body === 'hi');
       },
       6_000,

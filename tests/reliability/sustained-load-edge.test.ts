@@ -98,6 +98,6 @@ it(`serves ${SECONDS} s of mixed traffic through the edge with zero errors and f
   for (const c of CALLS) expect(load.latencies.get(c.kind)!.length, c.kind).toBeGreaterThan(10);
   expect(ratios.length).toBeGreaterThanOrEqual(3); // serve, model-host, workerd
   for (const { k, r } of ratios) if (!k.startsWith('workerd')) expect(r, k).toBeLessThanOrEqual(MAX_RSS_RATIO);
-  const dep = (await (await fetch(`${serve.url}/v1/deployments/soak`)).json()) as { deployment: { restarts: number; version: number } };
+  const dep = (await (await fetch(`${serve.url}/v1/deployments/soak`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { deployment: { restarts: number; version: number } };
   expect(dep.deployment).toMatchObject({ restarts: 0, version: 1 });
 }, (SECONDS + 30 + 90) * 1000);
