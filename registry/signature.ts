@@ -3,6 +3,7 @@
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { EdgennError } from '../wit/errors.ts';
+import { elementBytes } from '../wit/types.ts';
 import { closeSession, openSession } from '../model-host/engine/onnx.ts';
 import type { Signature } from './manifest.ts';
 
@@ -158,7 +159,7 @@ export async function readModelHeader(path: string): Promise<ModelHeader> {
 }
 
 /** Bytes per element of each tensor type, for the declared-size check. */
-const ELEMENT_BYTES: Record<string, number> = { BOOL: 1, U8: 1, I8: 1, I16: 2, FP16: 2, BF16: 2, I32: 4, FP32: 4, I64: 8, FP64: 8 };
+
 /** The engine refuses to warm an input larger than this (model-host/engine/ort-backend.ts MAX_WARMUP_BYTES). */
 const MAX_DECLARED_INPUT_BYTES = 2 ** 31;
 
@@ -169,7 +170,7 @@ const MAX_DECLARED_INPUT_BYTES = 2 ** 31;
  */
 export function checkDeclaredSizes(signature: Signature): void {
   for (const spec of signature.inputs) {
-    const bytes = spec.shape.reduce<number>((n, d) => n * (typeof d === 'number' ? d : 1), ELEMENT_BYTES[spec.type] ?? 1);
+    const bytes = spec.shape.reduce<number>((n, d) => n * (typeof d === 'number' ? d : 1), elementBytes(spec.type));
     if (!Number.isSafeInteger(bytes) || bytes > MAX_DECLARED_INPUT_BYTES) {
       throw new EdgennError(
         'too-large',

@@ -50,6 +50,33 @@ export interface TensorDataOf {
 
 export type TensorData = TensorDataOf[TensorType];
 
+/** A typed-array constructor, by length or over an existing buffer. */
+export interface TensorArrayConstructor<A extends TensorData = TensorData> {
+  readonly BYTES_PER_ELEMENT: number;
+  readonly name: string;
+  new (length: number): A;
+  new (buffer: ArrayBufferLike, byteOffset: number, length: number): A;
+}
+
+/** Each element type's typed array: the one table every layer (binding, host API, v2 codec, engine) uses. */
+export const TENSOR_ARRAYS: { readonly [T in TensorType]: TensorArrayConstructor<TensorDataOf[T]> } = {
+  FP16: Uint16Array,
+  FP32: Float32Array,
+  FP64: Float64Array,
+  BF16: Uint16Array,
+  U8: Uint8Array,
+  I8: Int8Array,
+  I16: Int16Array,
+  I32: Int32Array,
+  I64: BigInt64Array,
+  BOOL: Uint8Array,
+};
+
+/** Bytes per element of a tensor type. */
+export function elementBytes(type: TensorType): number {
+  return TENSOR_ARRAYS[type].BYTES_PER_ELEMENT;
+}
+
 /** `tensor.tensor`: `dimensions` (empty for a scalar), `ty` and `data`. */
 export interface Tensor<T extends TensorType = TensorType> {
   type: T;

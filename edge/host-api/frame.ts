@@ -1,7 +1,7 @@
 // The binary framing of tensors between the env.AI binding (inside workerd) and the host API:
 // a small JSON header (names, types, dims, byte ranges) and the raw little-endian bytes after it.
 // Runs on both sides, so it uses only web-platform APIs (no Node imports).
-import type { NamedTensors, Tensor, TensorType } from '../../wit/types.ts';
+import { TENSOR_ARRAYS, TENSOR_TYPES, elementBytes, type NamedTensors, type Tensor, type TensorArrayConstructor, type TensorType } from '../../wit/types.ts';
 
 export const FRAME_CONTENT_TYPE = 'application/vnd.edgenn.tensors';
 /** The per-process secret the binding sends to the host API. */
@@ -10,32 +10,8 @@ export const KEY_HEADER = 'x-edgenn-key';
 export const DEADLINE_HEADER = 'x-edgenn-deadline';
 
 /** Bytes per element of each tensor type. */
-export const ELEMENT_BYTES: Record<TensorType, number> = {
-  FP16: 2,
-  FP32: 4,
-  FP64: 8,
-  BF16: 2,
-  U8: 1,
-  I8: 1,
-  I16: 2,
-  I32: 4,
-  I64: 8,
-  BOOL: 1,
-};
-
-type ArrayCtor = new (buffer: ArrayBuffer, byteOffset: number, length: number) => Tensor['data'];
-const ARRAY_OF: Record<TensorType, ArrayCtor> = {
-  FP16: Uint16Array,
-  FP32: Float32Array,
-  FP64: Float64Array,
-  BF16: Uint16Array,
-  U8: Uint8Array,
-  I8: Int8Array,
-  I16: Int16Array,
-  I32: Int32Array,
-  I64: BigInt64Array,
-  BOOL: Uint8Array,
-} as unknown as Record<TensorType, ArrayCtor>;
+export const ELEMENT_BYTES: Record<TensorType, number> = Object.fromEntries(TENSOR_TYPES.map((t) => [t, elementBytes(t)])) as Record<TensorType, number>;
+const ARRAY_OF = TENSOR_ARRAYS as Record<TensorType, TensorArrayConstructor>;
 
 /** Thrown for a frame that does not parse; both sides map it to `invalid-encoding` / `invalid-argument`. */
 export class FrameError extends Error {

@@ -1,22 +1,11 @@
 // Checks request tensors against a model's signature before anything reaches a session, so a
 // caller learns exactly which input is wrong and what was expected instead of ORT's raw text.
 import { EdgennError } from '../../wit/errors.ts';
-import type { NamedTensors, Tensor, TensorType } from '../../wit/types.ts';
+import { TENSOR_ARRAYS, type NamedTensors, type Tensor, type TensorArrayConstructor, type TensorType } from '../../wit/types.ts';
 import { isDynamic, type Signature, type TensorSpec } from '../../registry/manifest.ts';
 
-/** The typed array constructor that carries each element type (wit/types.ts TensorDataOf). */
-export const ARRAY_OF: Record<TensorType, new (length: number) => Tensor['data']> = {
-  FP16: Uint16Array,
-  FP32: Float32Array,
-  FP64: Float64Array,
-  BF16: Uint16Array,
-  U8: Uint8Array,
-  I8: Int8Array,
-  I16: Int16Array,
-  I32: Int32Array,
-  I64: BigInt64Array,
-  BOOL: Uint8Array,
-};
+/** The typed array constructor that carries each element type (wit/types.ts TENSOR_ARRAYS). */
+export const ARRAY_OF = TENSOR_ARRAYS as Record<TensorType, TensorArrayConstructor>;
 
 /** `FP32[batch,4]`, the form every message uses for both sides. */
 export function describeSpec(spec: Pick<TensorSpec, 'type' | 'shape'>): string {

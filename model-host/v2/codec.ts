@@ -2,7 +2,7 @@
 // binary tensor data extension, shared by the model-host server and its client.
 // Binary tensors are viewed (or copied once when misaligned) straight into typed arrays.
 import { EdgennError } from '../../wit/errors.ts';
-import type { NamedTensors, Tensor, TensorData, TensorType } from '../../wit/types.ts';
+import { TENSOR_ARRAYS, type NamedTensors, type Tensor, type TensorArrayConstructor, type TensorData, type TensorType } from '../../wit/types.ts';
 
 /** The protocol's datatype names that edgenn tensors can carry. */
 export type V2Datatype = 'BOOL' | 'UINT8' | 'INT8' | 'INT16' | 'INT32' | 'INT64' | 'FP16' | 'BF16' | 'FP32' | 'FP64';
@@ -27,18 +27,7 @@ const FROM_V2: Record<string, TensorType> = Object.fromEntries(Object.entries(TO
 /** Protocol types that exist but that no edgenn tensor carries. */
 const UNSUPPORTED_V2 = new Set(['UINT16', 'UINT32', 'UINT64', 'BYTES']);
 
-const ARRAY_OF: { [T in TensorType]: { new (buffer: ArrayBufferLike, byteOffset: number, length: number): TensorData; BYTES_PER_ELEMENT: number } } = {
-  BOOL: Uint8Array,
-  U8: Uint8Array,
-  I8: Int8Array,
-  I16: Int16Array,
-  I32: Int32Array,
-  I64: BigInt64Array,
-  FP16: Uint16Array,
-  BF16: Uint16Array,
-  FP32: Float32Array,
-  FP64: Float64Array,
-};
+const ARRAY_OF = TENSOR_ARRAYS as Record<TensorType, TensorArrayConstructor>;
 
 export function toV2Datatype(type: TensorType): V2Datatype {
   const d = TO_V2[type];
