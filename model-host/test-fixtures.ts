@@ -12,7 +12,7 @@ import type { PublishMetadata } from '../registry/store.ts';
 import { createBlobCache } from './engine/blob-cache.ts';
 import { createModelManager, type ModelManager } from './engine/manager.ts';
 import { createOrtBackend } from './engine/ort-backend.ts';
-import type { BatchingOptions } from './engine/types.ts';
+import type { Backend, BatchingOptions } from './engine/types.ts';
 import { createModelHostApp } from './app.ts';
 import { createV2Client, type V2Client } from './client.ts';
 import { createModelHostMetrics, type ModelHostMetrics } from './metrics.ts';
@@ -55,6 +55,37 @@ export async function startTestRegistry(dataDir: string): Promise<TestRegistry> 
   };
 }
 
+/** Wraps a backend so a test can hold every run at a gate: the model's slot stays busy and requests queue. */
+export function gatedBackend(inner: Backend): { backend: Backend; hold(): void; release(): void } {
+  let gate: Promise<void> | undefined;
+  let open = (): void => {};
+  const backend: Backend = {
+    async load(manifest, blobPath, sizes, hooks) {
+      const m = await inner.load(manifest, blobPath, sizes, hooks);
+      return {
+        provider: m.provider,
+        residentBytes: m.residentBytes,
+        loadMs: m.loadMs,
+        warmupMs: m.warmupMs,
+        ...(m.concurrency !== undefined ? { concurrency: m.concurrency } : {}),
+        run: async (inputs, o) => (await gate, m.run(inputs, o)),
+        close: () => m.close(),
+      };
+    },
+    ...(inner.close ? { close: () => inner.close!() } : {}),
+  };
+  return {
+    backend,
+    hold() {
+      gate = new Promise<void>((r) => (open = r));
+    },
+    release() {
+      open();
+      gate = undefined;
+    },
+  };
+}
+
 export interface InProcessHost {
   manager: ModelManager;
   metrics: ModelHostMetrics;
@@ -69,13 +100,13 @@ export interface InProcessHost {
   close(): Promise<void>;
 }
 
-export async function startInProcessHost(opts: { dir: string; registryUrl: string; memoryBudgetBytes?: number; batching?: Partial<BatchingOptions>; maxBodyBytes?: number; log?: (l: string) => void }): Promise<InProcessHost> {
+export async function startInProcessHost(opts: { dir: string; registryUrl: string; memoryBudgetBytes?: number; batching?: Partial<BatchingOptions>; maxBodyBytes?: number; log?: (l: string) => void; wrapBackend?: (b: Backend) => Backend }): Promise<InProcessHost> {
   const log = opts.log ?? (() => {});
   mkdirSync(opts.dir, { recursive: true });
   const registry = createRegistryClient({ url: opts.registryUrl });
   const metrics = createModelHostMetrics({ defaults: false });
   const manager = createModelManager({
-    backend: createOrtBackend({ log }),
+    backend: (opts.wrapBackend ?? ((b) => b))(createOrtBackend({ log })),
     blobs: createBlobCache({ dir: join(opts.dir, 'cache'), registry }),
     memoryBudgetBytes: opts.memoryBudgetBytes ?? 1024 ** 3,
     ...(opts.batching ? { batching: opts.batching } : {}),

@@ -30,6 +30,13 @@ function counted(s: OpenSession) {
   return { runs, run: (inputs: NamedTensors, outputs?: string[]) => (runs.push(inputs), runSession(s.session, inputs, outputs)) };
 }
 
+/** A run that waits until opened: keeps the model's one slot busy so requests queue behind it. */
+function gated(c: ReturnType<typeof counted>) {
+  let open!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
+  return { open, run: async (inputs: NamedTensors, outputs?: string[]) => (await gate, c.run(inputs, outputs)) };
+}
+
 async function codeOf(p: Promise<unknown>): Promise<string> {
   try {
     await p;
@@ -48,15 +55,33 @@ describe('batcher', () => {
     expect(warmupBatchSizes(scale.signature, DEFAULT_BATCHING)).toEqual([1]);
   });
 
-  it('runs concurrent requests as one batch and splits rows back to each caller', async () => {
+  it('runs a lone request on an idle model at once, without waiting for the queue delay', async () => {
     const c = counted(add);
     const sizes: number[] = [];
-    const b = createBatcher({ signature: add.signature, run: c.run, batching: { maxQueueDelayUs: 50_000 }, onBatch: (n) => sizes.push(n) });
-    const reqs = [1, 2, 1, 3].map((n, i) => rowsOf(n, i));
-    const outs = await Promise.all(reqs.map((r) => b.submit(r)));
+    // A 10 s delay: were the batcher to wait for company, the run below could not start.
+    const b = createBatcher({ signature: add.signature, run: c.run, batching: { maxQueueDelayUs: 10_000_000 }, onBatch: (n) => sizes.push(n) });
+    const out = b.submit(rowsOf(1, 1));
+    // Dispatched synchronously inside submit: the run has already reached the backend.
     expect(c.runs.length).toBe(1);
-    expect(c.runs[0]!.x!.dims).toEqual([7, 4]);
-    expect(sizes).toEqual([4]);
+    expect(sizes).toEqual([1]);
+    expect(Array.from((await out).y!.data as Float32Array)).toEqual([101, 102, 103, 104]);
+    expect(b.depth).toBe(0);
+  });
+
+  it('batches requests that queue while the slot is busy and splits rows back to each caller', async () => {
+    const c = counted(add);
+    const g = gated(c);
+    const sizes: number[] = [];
+    const b = createBatcher({ signature: add.signature, run: g.run, batching: { maxQueueDelayUs: 10_000_000 }, onBatch: (n) => sizes.push(n) });
+    const reqs = [1, 1, 2, 1, 3].map((n, i) => rowsOf(n, i));
+    const pending = reqs.map((r) => b.submit(r));
+    // The first took the idle slot alone; the other four wait together for it.
+    expect(sizes).toEqual([1]);
+    expect(b.depth).toBe(4);
+    g.open();
+    const outs = await Promise.all(pending);
+    expect(c.runs.map((r) => r.x!.dims)).toEqual([[1, 4], [7, 4]]);
+    expect(sizes).toEqual([1, 4]);
     outs.forEach((o, i) => {
       expect(o.y!.dims).toEqual(reqs[i]!.x!.dims);
       expect(Array.from(o.y!.data as Float32Array)).toEqual(Array.from(reqs[i]!.x!.data as Float32Array, (v) => v + 1));
@@ -66,12 +91,18 @@ describe('batcher', () => {
   it('batches only requests that ask for the same outputs, and each gets exactly what it asked for', async () => {
     const fetched: (string[] | undefined)[] = [];
     const c = counted(two);
-    const b = createBatcher({ signature: two.signature, run: (i, o) => (fetched.push(o), c.run(i, o)), batching: { maxQueueDelayUs: 50_000 } });
+    const g = gated(c);
+    const b = createBatcher({ signature: two.signature, run: (i, o) => (fetched.push(o), g.run(i, o)), batching: { maxQueueDelayUs: 50_000 } });
+    // A first request holds the one slot so the six asks below queue together.
+    const first = b.submit(rowsOf(1, 9), { outputs: ['y'] });
     const asks: (string[] | undefined)[] = [['z'], ['y'], ['z'], undefined, ['z', 'y'], ['y', 'z']];
-    const outs = await Promise.all(asks.map((o, i) => b.submit(rowsOf(1, i), o ? { outputs: o } : {})));
-    // Four distinct fetch lists ([z], [y], all, {y,z} in either order) → four runs, not one.
-    expect(c.runs.length).toBe(4);
-    expect(fetched.map((o) => (o ? [...o].sort().join('+') : 'all')).sort()).toEqual(['all', 'y', 'y+z', 'z']);
+    const pending = asks.map((o, i) => b.submit(rowsOf(1, i), o ? { outputs: o } : {}));
+    g.open();
+    const outs = await Promise.all(pending);
+    await first;
+    // Four distinct fetch lists ([z], [y], all, {y,z} in either order) → four runs after the first, not one.
+    expect(c.runs.length).toBe(5);
+    expect(fetched.slice(1).map((o) => (o ? [...o].sort().join('+') : 'all')).sort()).toEqual(['all', 'y', 'y+z', 'z']);
     outs.forEach((o, i) => {
       const x = Array.from(rowsOf(1, i).x!.data as Float32Array);
       expect(Object.keys(o).sort()).toEqual(asks[i] ? [...asks[i]!].sort() : ['y', 'z']);
@@ -105,16 +136,19 @@ describe('batcher', () => {
 
   it('answers timeout for a request whose deadline passes while queued, without computing it', async () => {
     const c = counted(add);
-    const b = createBatcher({ signature: add.signature, run: c.run, batching: { maxQueueDelayUs: 200_000 } });
+    const g = gated(c);
+    const b = createBatcher({ signature: add.signature, run: g.run, batching: { maxQueueDelayUs: 200_000 } });
+    const busy = b.submit(rowsOf(1, 0));
     const late = b.submit(rowsOf(1, 1), { deadline: Date.now() + 20 });
     expect(await codeOf(late)).toBe('timeout');
-    expect(c.runs.length).toBe(0);
     expect(await codeOf(b.submit(rowsOf(1, 2), { deadline: Date.now() - 1 }))).toBe('timeout');
-    // drain flushes what waits for company, then reports idle.
+    // drain runs what is queued, then reports idle.
     const onTime = b.submit(rowsOf(1, 3), { deadline: Date.now() + 60_000 });
+    g.open();
     await b.drain();
+    expect(await codeOf(busy)).toBe('ok');
     expect(await codeOf(onTime)).toBe('ok');
-    expect(c.runs.length).toBe(1);
+    expect(c.runs.map((r) => r.x!.data[0])).toEqual([0, 300]); // the late one was never computed
     expect(b.pending).toBe(0);
   });
 
@@ -132,11 +166,15 @@ describe('batcher', () => {
 
   it('close rejects queued requests and refuses new ones', async () => {
     const c = counted(add);
-    const b = createBatcher({ signature: add.signature, run: c.run, batching: { maxQueueDelayUs: 1_000_000 } });
+    const g = gated(c);
+    const b = createBatcher({ signature: add.signature, run: g.run, batching: { maxQueueDelayUs: 1_000_000 } });
+    const running = b.submit(rowsOf(1, 0));
     const queued = b.submit(rowsOf(1, 1));
     b.close(new EdgennError('unavailable', 'unloading'));
     expect(await codeOf(queued)).toBe('unavailable');
     expect(await codeOf(b.submit(rowsOf(1, 1)))).toBe('unavailable');
-    expect(c.runs.length).toBe(0);
+    g.open();
+    expect(await codeOf(running)).toBe('ok'); // what was already running finishes
+    expect(c.runs.length).toBe(1);
   });
 });

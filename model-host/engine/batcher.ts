@@ -52,7 +52,7 @@ export interface Batcher {
   /** Requests queued or running. */
   readonly pending: number;
   submit(inputs: NamedTensors, opts?: InferOptions): Promise<NamedTensors>;
-  /** Stops waiting for company and resolves once nothing is queued or running. */
+  /** Resolves once nothing is queued or running. */
   drain(): Promise<void>;
   /** Refuses new requests and rejects queued ones with `reason`. */
   close(reason: EdgennError): void;
@@ -64,7 +64,6 @@ interface Item {
   rows: number;
   /** Requests with equal keys may share a batch; undefined means "always alone". */
   key?: string;
-  enqueuedAt: number;
   deadline?: number;
   timer?: NodeJS.Timeout;
   settled: boolean;
@@ -77,13 +76,10 @@ export function createBatcher(options: BatcherOptions): Batcher {
   const label = options.label ?? 'model';
   const concurrency = Math.max(1, options.concurrency ?? 1);
   const batchable = isBatchable(options.signature) && opts.maxBatchSize > 1;
-  const delayMs = opts.maxQueueDelayUs / 1000;
   const queue: Item[] = [];
   let running = 0;
   let runningItems = 0;
-  let flushing = false;
   let closed: EdgennError | undefined;
-  let timer: NodeJS.Timeout | undefined;
   let idleWaiters: (() => void)[] = [];
 
   function keyOf(inputs: NamedTensors, outputs?: string[]): { rows: number; key?: string } {
@@ -130,8 +126,13 @@ export function createBatcher(options: BatcherOptions): Batcher {
     checkIdle();
   }
 
-  /** The head of the queue and the queued requests that can join it, up to maxBatchSize rows. */
-  function formBatch(now: number): Item[] | undefined {
+  /**
+   * The head of the queue and the queued requests that can join it, up to maxBatchSize rows.
+   * Called only when an execution slot is idle, so it never waits for company: requests pile up
+   * (and so batch) only while every slot is busy, and run together the moment one frees. Waiting
+   * on an idle backend would add the whole queue delay to a lone request for no throughput.
+   */
+  function formBatch(): Item[] {
     const head = queue[0]!;
     if (!batchable || head.key === undefined || head.rows >= opts.maxBatchSize) return [head];
     const group = [head];
@@ -143,28 +144,18 @@ export function createBatcher(options: BatcherOptions): Batcher {
         rows += it.rows;
       }
     }
-    if (rows >= opts.maxBatchSize || flushing || now - head.enqueuedAt >= delayMs) return group;
-    if (!timer) {
-      timer = setTimeout(() => {
-        timer = undefined;
-        pump();
-      }, Math.max(0, head.enqueuedAt + delayMs - now));
-      timer.unref?.();
-    }
-    return undefined;
+    return group;
   }
 
   function pump(): void {
     while (running < concurrency && queue.length > 0) {
-      const now = performance.now();
       // A request whose deadline has passed is never computed, even if its timer has not fired yet.
       const head = queue[0]!;
       if (head.deadline !== undefined && Date.now() >= head.deadline) {
         expire(head);
         continue;
       }
-      const group = formBatch(now);
-      if (!group) return;
+      const group = formBatch();
       for (const it of group) queue.splice(queue.indexOf(it), 1);
       queueChanged();
       void runBatch(group);
@@ -215,7 +206,7 @@ export function createBatcher(options: BatcherOptions): Batcher {
       }
       return new Promise<NamedTensors>((resolve, reject) => {
         const { rows, key } = keyOf(inputs, inferOpts.outputs);
-        const item: Item = { inputs, rows, enqueuedAt: performance.now(), settled: false, resolve, reject };
+        const item: Item = { inputs, rows, settled: false, resolve, reject };
         if (key !== undefined) item.key = key;
         if (inferOpts.outputs) item.outputs = inferOpts.outputs;
         if (deadline !== undefined) {
@@ -229,11 +220,6 @@ export function createBatcher(options: BatcherOptions): Batcher {
       });
     },
     drain() {
-      flushing = true;
-      if (timer) {
-        clearTimeout(timer);
-        timer = undefined;
-      }
       const idle = new Promise<void>((resolve) => idleWaiters.push(resolve));
       pump();
       checkIdle();
@@ -241,8 +227,6 @@ export function createBatcher(options: BatcherOptions): Batcher {
     },
     close(reason) {
       closed = reason;
-      if (timer) clearTimeout(timer);
-      timer = undefined;
       for (const it of queue.splice(0)) if (settle(it)) it.reject(reason);
       queueChanged();
       checkIdle();

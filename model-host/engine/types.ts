@@ -54,7 +54,11 @@ export interface BlobSource {
 export interface BatchingOptions {
   /** Largest batch formed (1 disables batching). */
   maxBatchSize: number;
-  /** How long the first request of a batch may wait for company, in microseconds. */
+  /**
+   * The most the first request of a batch may wait for company, in microseconds. The batcher never
+   * waits while an execution slot is idle (requests batch only while every slot is busy, and run
+   * the moment one frees), so today no request waits this long; kept so configurations stay valid.
+   */
   maxQueueDelayUs: number;
   /** Requests queued per model beyond which new ones get `busy`. */
   maxQueue: number;
