@@ -39,6 +39,8 @@ export interface EdgeServerOptions {
   cpuMaxBytes?: number;
   /** From $EDGENN_TOKEN; else <data>/token, generated on first start. */
   envToken?: string;
+  /** ONNX Runtime intra-op threads per model-host session (default: the model-host's, half the cores). */
+  modelHostIntraOpThreads?: number;
   /** Start the model-host child (default true). */
   modelHost?: boolean;
   log?: Log;
@@ -152,10 +154,10 @@ export async function startEdgeServer(opts: EdgeServerOptions): Promise<EdgeServ
     modelHost = startModelHost({
       registryUrl: url,
       // A directory of its own: the model-host's sandbox hands it to its unprivileged user.
-      // A directory of its own: the model-host's sandbox hands it to its unprivileged user.
       socketPath: join(data, 'run', 'model-host', 'model-host.sock'),
       cacheDir: join(data, 'cache'),
       memoryBudget: memoryBudgetBytes,
+      ...(opts.modelHostIntraOpThreads !== undefined ? { intraOpThreads: opts.modelHostIntraOpThreads } : {}),
       log: lineLog(log, 'model-host'),
     });
   }

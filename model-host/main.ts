@@ -11,14 +11,15 @@ import { createModelHostMetrics } from './metrics.ts';
 import { followRegistry } from './follow.ts';
 import { preloadAll, resolvePreloadList } from './preload.ts';
 import { listen } from './server.ts';
-import { HOST_OPTIONS, batchingFrom, parseBytes, preloadFrom } from './options.ts';
+import { HOST_OPTIONS, batchingFrom, intraOpThreadsFrom, parseBytes, preloadFrom } from './options.ts';
 
 /** Bad arguments, or a preload that can never succeed: the supervisor does not restart on these. */
 const EXIT_USAGE = 64;
 const EXIT_CONFIG = 78;
 
 const USAGE = `Usage: model-host --registry URL (--socket PATH | --port N) [--preload ref,ref…] [--memory-budget 8GiB]
-                  [--cache DIR] [--batch-max N] [--batch-delay-us N] [--queue-max N]`;
+                  [--cache DIR] [--batch-max N] [--batch-delay-us N] [--queue-max N]
+                  [--intra-op-threads N]`;
 
 function log(line: string): void {
   process.stderr.write(`${new Date().toISOString()} ${line}\n`);
@@ -65,6 +66,7 @@ async function main(): Promise<number> {
       budget: parseBytes(values['memory-budget'] ?? '8GiB'),
       cache: values.cache ?? './.edgenn/cache',
       batching: batchingFrom(values),
+      intraOpThreads: intraOpThreadsFrom(values),
     };
   } catch (err) {
     log(`model-host: ${(err as Error).message}\n${USAGE}`);
@@ -75,7 +77,7 @@ async function main(): Promise<number> {
   const registry = createRegistryClient({ url: cfg.registry, ...(process.env.EDGENN_READ_TOKEN ? { token: process.env.EDGENN_READ_TOKEN } : {}) });
   const metrics = createModelHostMetrics();
   const manager = createModelManager({
-    backend: createOrtBackend({ preferCuda: true, log }),
+    backend: createOrtBackend({ preferCuda: true, intraOpNumThreads: cfg.intraOpThreads, log }),
     blobs: createBlobCache({ dir: cfg.cache, registry }),
     memoryBudgetBytes: cfg.budget,
     batching: cfg.batching,
@@ -92,7 +94,7 @@ async function main(): Promise<number> {
     log(`model-host: cannot listen: ${(err as Error).message}`);
     return EXIT_CONFIG;
   }
-  log(`model-host: listening on ${server.address}; memory budget ${(cfg.budget / 1024 ** 3).toFixed(2)} GiB; cache ${cfg.cache}`);
+  log(`model-host: listening on ${server.address}; memory budget ${(cfg.budget / 1024 ** 3).toFixed(2)} GiB; cache ${cfg.cache}; ONNX Runtime intra-op threads ${cfg.intraOpThreads}`);
 
   const following = new AbortController();
   let stopping = false;

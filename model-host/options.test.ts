@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { batchingFrom, parseBytes, preloadFrom } from './options.ts';
+import { batchingFrom, defaultIntraOpThreads, intraOpThreadsFrom, parseBytes, preloadFrom } from './options.ts';
 
 describe('model-host flags', () => {
   it('reads memory sizes in binary and decimal units', () => {
@@ -16,6 +16,14 @@ describe('model-host flags', () => {
     expect(batchingFrom({ 'batch-max': '16', 'batch-delay-us': '0', 'queue-max': '32' })).toEqual({ maxBatchSize: 16, maxQueueDelayUs: 0, maxQueue: 32 });
     expect(() => batchingFrom({ 'batch-max': '0' })).toThrow(/--batch-max/);
     expect(() => batchingFrom({ 'queue-max': '1.5' })).toThrow(/--queue-max/);
+  });
+
+  it('reads --intra-op-threads, defaulting to half the cores and at least 1', () => {
+    expect(intraOpThreadsFrom({ 'intra-op-threads': '3' }, 2)).toBe(3);
+    expect(intraOpThreadsFrom({}, 2)).toBe(1);
+    expect(intraOpThreadsFrom({}, 16)).toBe(8);
+    expect(defaultIntraOpThreads(1)).toBe(1);
+    expect(() => intraOpThreadsFrom({ 'intra-op-threads': '0' })).toThrow(/--intra-op-threads/);
   });
 
   it('splits repeated and comma-separated preload refs', () => {

@@ -22,6 +22,8 @@ export interface ModelHostOptions {
   /** Bytes, or a size such as `8GiB`. */
   memoryBudget?: number | string;
   batching?: Partial<BatchingOptions>;
+  /** ONNX Runtime intra-op threads per session (default: the child's, half the cores). */
+  intraOpThreads?: number;
   log?: (line: string) => void;
   /** A registry read token, if reads need one. The admin token is never passed. */
   readToken?: string;
@@ -64,6 +66,19 @@ const POLL_MS = 100;
 /** A child that stayed up this long resets the backoff. */
 const STABLE_MS = 30_000;
 
+/** The child's arguments (main.ts's flags) for these options. */
+export function modelHostArgs(opts: ModelHostOptions): string[] {
+  const args = ['--registry', opts.registryUrl, ...(opts.socketPath ? ['--socket', opts.socketPath] : ['--port', String(opts.port)]), '--cache', opts.cacheDir, '--parent-watch'];
+  if (opts.preload?.length) args.push('--preload', opts.preload.join(','));
+  if (opts.memoryBudget !== undefined) args.push('--memory-budget', String(opts.memoryBudget));
+  if (opts.batching?.maxBatchSize !== undefined) args.push('--batch-max', String(opts.batching.maxBatchSize));
+  if (opts.batching?.maxQueueDelayUs !== undefined) args.push('--batch-delay-us', String(opts.batching.maxQueueDelayUs));
+  if (opts.batching?.maxQueue !== undefined) args.push('--queue-max', String(opts.batching.maxQueue));
+  if (opts.intraOpThreads !== undefined) args.push('--intra-op-threads', String(opts.intraOpThreads));
+  args.push(...(opts.extraArgs ?? []));
+  return args;
+}
+
 export function startModelHost(opts: ModelHostOptions): ModelHost {
   const log = opts.log ?? ((line: string) => console.error(line));
   const backoff = opts.backoffMs ?? 200;
@@ -79,13 +94,7 @@ export function startModelHost(opts: ModelHostOptions): ModelHost {
   let fatal: EdgennError | undefined;
   let waiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
 
-  const args = ['--registry', opts.registryUrl, ...(opts.socketPath ? ['--socket', opts.socketPath] : ['--port', String(opts.port)]), '--cache', opts.cacheDir, '--parent-watch'];
-  if (opts.preload?.length) args.push('--preload', opts.preload.join(','));
-  if (opts.memoryBudget !== undefined) args.push('--memory-budget', String(opts.memoryBudget));
-  if (opts.batching?.maxBatchSize !== undefined) args.push('--batch-max', String(opts.batching.maxBatchSize));
-  if (opts.batching?.maxQueueDelayUs !== undefined) args.push('--batch-delay-us', String(opts.batching.maxQueueDelayUs));
-  if (opts.batching?.maxQueue !== undefined) args.push('--queue-max', String(opts.batching.maxQueue));
-  args.push(...(opts.extraArgs ?? []));
+  const args = modelHostArgs(opts);
 
   const plan = planSandbox({
     entry: opts.entry ?? distEntry('model-host/main.ts'),
