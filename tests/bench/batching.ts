@@ -107,7 +107,8 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
   report.data = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, Object.fromEntries(Object.entries(v).map(([m, x]) => [m, { rps: x.rps, latencyUs: x.latencyUs, errors: x.errors, errorSamples: x.errorSamples }]))]));
   report.notes.push(
     `Each cell runs ${durationMs / 1000} s of closed-loop traffic after 2 warm-up requests per caller; on and off alternate level by level so machine drift falls on both.`,
-    'What batching can gain is what one batched run saves over N single runs. For the OCR classifier on CPU the run cost grows almost linearly with rows (measured here: about 1.7 ms for 1 row, 1.05–1.5 ms per row at 4–32 rows, 1 intra-op thread), so the gain is bounded near 1× and the queue delay makes light load slower; this is the compute bound of a convolutional network on 1–2 cores, not a batcher cost. Where the per-call cost (worker hop, socket hop) dominates, as for the dispatch-bound model, batching amortises it.',
+    'What batching can gain is what one batched run saves over N single runs. For the OCR classifier on CPU the run cost grows almost linearly with rows (measured here: about 1.7 ms for 1 row, 1.05–1.5 ms per row at 4–32 rows, 1 intra-op thread), so the gain is bounded near 1×; this is the compute bound of a convolutional network on 1–2 cores, not a batcher cost. Where the per-call cost (worker hop, socket hop) dominates, as for the dispatch-bound model, batching amortises it.',
+    'A request that finds an execution slot idle runs at once; requests batch only while every slot is busy. Before that change (the 2026-11-23 23:47 run) every batch waited out the 2 ms delay, so at concurrency 1 batching cost 64–99 % of the throughput (e.g. add-256 on the CPU workers 391 vs 18,347 req/s); now concurrency 1 is within noise of batching off.',
   );
   return report;
 }
