@@ -55,11 +55,10 @@ describe('batcher', () => {
     expect(warmupBatchSizes(scale.signature, DEFAULT_BATCHING)).toEqual([1]);
   });
 
-  it('runs a lone request on an idle model at once, without waiting for the queue delay', async () => {
+  it('runs a lone request on an idle model at once with the default delay of 0', async () => {
     const c = counted(add);
     const sizes: number[] = [];
-    // A 10 s delay: were the batcher to wait for company, the run below could not start.
-    const b = createBatcher({ signature: add.signature, run: c.run, batching: { maxQueueDelayUs: 10_000_000 }, onBatch: (n) => sizes.push(n) });
+    const b = createBatcher({ signature: add.signature, run: c.run, batching: {}, onBatch: (n) => sizes.push(n) });
     const out = b.submit(rowsOf(1, 1));
     // Dispatched synchronously inside submit: the run has already reached the backend.
     expect(c.runs.length).toBe(1);
@@ -68,11 +67,26 @@ describe('batcher', () => {
     expect(b.depth).toBe(0);
   });
 
+  it('with a positive delay, holds the first request on an idle model for company, then runs the group as one batch', async () => {
+    const c = counted(add);
+    const sizes: number[] = [];
+    const b = createBatcher({ signature: add.signature, run: c.run, batching: { maxQueueDelayUs: 30_000 }, onBatch: (n) => sizes.push(n) });
+    const first = b.submit(rowsOf(1, 1));
+    // Nothing reached the backend yet: the head waits for company although the slot is idle.
+    expect(c.runs.length).toBe(0);
+    const second = b.submit(rowsOf(1, 2));
+    const [a, z] = await Promise.all([first, second]);
+    expect(sizes).toEqual([2]);
+    expect(c.runs.length).toBe(1);
+    expect(Array.from(a.y!.data as Float32Array)).toEqual([101, 102, 103, 104]);
+    expect(z.y!.dims).toEqual([1, 4]);
+  });
+
   it('batches requests that queue while the slot is busy and splits rows back to each caller', async () => {
     const c = counted(add);
     const g = gated(c);
     const sizes: number[] = [];
-    const b = createBatcher({ signature: add.signature, run: g.run, batching: { maxQueueDelayUs: 10_000_000 }, onBatch: (n) => sizes.push(n) });
+    const b = createBatcher({ signature: add.signature, run: g.run, batching: {}, onBatch: (n) => sizes.push(n) });
     const reqs = [1, 1, 2, 1, 3].map((n, i) => rowsOf(n, i));
     const pending = reqs.map((r) => b.submit(r));
     // The first took the idle slot alone; the other four wait together for it.
@@ -92,7 +106,7 @@ describe('batcher', () => {
     const fetched: (string[] | undefined)[] = [];
     const c = counted(two);
     const g = gated(c);
-    const b = createBatcher({ signature: two.signature, run: (i, o) => (fetched.push(o), g.run(i, o)), batching: { maxQueueDelayUs: 50_000 } });
+    const b = createBatcher({ signature: two.signature, run: (i, o) => (fetched.push(o), g.run(i, o)), batching: {} });
     // A first request holds the one slot so the six asks below queue together.
     const first = b.submit(rowsOf(1, 9), { outputs: ['y'] });
     const asks: (string[] | undefined)[] = [['z'], ['y'], ['z'], undefined, ['z', 'y'], ['y', 'z']];
@@ -137,7 +151,7 @@ describe('batcher', () => {
   it('answers timeout for a request whose deadline passes while queued, without computing it', async () => {
     const c = counted(add);
     const g = gated(c);
-    const b = createBatcher({ signature: add.signature, run: g.run, batching: { maxQueueDelayUs: 200_000 } });
+    const b = createBatcher({ signature: add.signature, run: g.run, batching: {} });
     const busy = b.submit(rowsOf(1, 0));
     const late = b.submit(rowsOf(1, 1), { deadline: Date.now() + 20 });
     expect(await codeOf(late)).toBe('timeout');
@@ -167,7 +181,7 @@ describe('batcher', () => {
   it('close rejects queued requests and refuses new ones', async () => {
     const c = counted(add);
     const g = gated(c);
-    const b = createBatcher({ signature: add.signature, run: g.run, batching: { maxQueueDelayUs: 1_000_000 } });
+    const b = createBatcher({ signature: add.signature, run: g.run, batching: {} });
     const running = b.submit(rowsOf(1, 0));
     const queued = b.submit(rowsOf(1, 1));
     b.close(new EdgennError('unavailable', 'unloading'));

@@ -7,7 +7,7 @@ import type { BatchingOptions, InferOptions } from './types.ts';
 import { ARRAY_OF, elementCount } from './validate.ts';
 
 /** maxBatchSize counts rows along the batch axis (Triton's max_batch_size), not requests. */
-export const DEFAULT_BATCHING: Readonly<BatchingOptions> = Object.freeze({ maxBatchSize: 8, maxQueueDelayUs: 2000, maxQueue: 256 });
+export const DEFAULT_BATCHING: Readonly<BatchingOptions> = Object.freeze({ maxBatchSize: 8, maxQueueDelayUs: 0, maxQueue: 256 });
 
 export function batchingOptions(opts: Partial<BatchingOptions> = {}): BatchingOptions {
   const o = { ...DEFAULT_BATCHING, ...opts };
@@ -52,7 +52,7 @@ export interface Batcher {
   /** Requests queued or running. */
   readonly pending: number;
   submit(inputs: NamedTensors, opts?: InferOptions): Promise<NamedTensors>;
-  /** Resolves once nothing is queued or running. */
+  /** Stops waiting for company and resolves once nothing is queued or running. */
   drain(): Promise<void>;
   /** Refuses new requests and rejects queued ones with `reason`. */
   close(reason: EdgennError): void;
@@ -64,6 +64,7 @@ interface Item {
   rows: number;
   /** Requests with equal keys may share a batch; undefined means "always alone". */
   key?: string;
+  enqueuedAt: number;
   deadline?: number;
   timer?: NodeJS.Timeout;
   settled: boolean;
@@ -76,10 +77,13 @@ export function createBatcher(options: BatcherOptions): Batcher {
   const label = options.label ?? 'model';
   const concurrency = Math.max(1, options.concurrency ?? 1);
   const batchable = isBatchable(options.signature) && opts.maxBatchSize > 1;
+  const delayMs = opts.maxQueueDelayUs / 1000;
   const queue: Item[] = [];
   let running = 0;
   let runningItems = 0;
+  let flushing = false;
   let closed: EdgennError | undefined;
+  let timer: NodeJS.Timeout | undefined;
   let idleWaiters: (() => void)[] = [];
 
   function keyOf(inputs: NamedTensors, outputs?: string[]): { rows: number; key?: string } {
@@ -128,11 +132,12 @@ export function createBatcher(options: BatcherOptions): Batcher {
 
   /**
    * The head of the queue and the queued requests that can join it, up to maxBatchSize rows.
-   * Called only when an execution slot is idle, so it never waits for company: requests pile up
-   * (and so batch) only while every slot is busy, and run together the moment one frees. Waiting
-   * on an idle backend would add the whole queue delay to a lone request for no throughput.
+   * Called only when an execution slot is idle. With the default delay of 0 it never waits: requests
+   * pile up (and so batch) only while every slot is busy, and run together the moment one frees —
+   * waiting on an idle backend would add the delay to a lone request for no throughput. A delay > 0
+   * asks for Triton's classic behaviour: the head waits up to that long for company even then.
    */
-  function formBatch(): Item[] {
+  function formBatch(now: number): Item[] | undefined {
     const head = queue[0]!;
     if (!batchable || head.key === undefined || head.rows >= opts.maxBatchSize) return [head];
     const group = [head];
@@ -144,18 +149,28 @@ export function createBatcher(options: BatcherOptions): Batcher {
         rows += it.rows;
       }
     }
-    return group;
+    if (rows >= opts.maxBatchSize || flushing || now - head.enqueuedAt >= delayMs) return group;
+    if (!timer) {
+      timer = setTimeout(() => {
+        timer = undefined;
+        pump();
+      }, Math.max(0, head.enqueuedAt + delayMs - now));
+      timer.unref?.();
+    }
+    return undefined;
   }
 
   function pump(): void {
     while (running < concurrency && queue.length > 0) {
+      const now = performance.now();
       // A request whose deadline has passed is never computed, even if its timer has not fired yet.
       const head = queue[0]!;
       if (head.deadline !== undefined && Date.now() >= head.deadline) {
         expire(head);
         continue;
       }
-      const group = formBatch();
+      const group = formBatch(now);
+      if (!group) return;
       for (const it of group) queue.splice(queue.indexOf(it), 1);
       queueChanged();
       void runBatch(group);
@@ -206,7 +221,7 @@ export function createBatcher(options: BatcherOptions): Batcher {
       }
       return new Promise<NamedTensors>((resolve, reject) => {
         const { rows, key } = keyOf(inputs, inferOpts.outputs);
-        const item: Item = { inputs, rows, settled: false, resolve, reject };
+        const item: Item = { inputs, rows, enqueuedAt: performance.now(), settled: false, resolve, reject };
         if (key !== undefined) item.key = key;
         if (inferOpts.outputs) item.outputs = inferOpts.outputs;
         if (deadline !== undefined) {
@@ -220,6 +235,11 @@ export function createBatcher(options: BatcherOptions): Batcher {
       });
     },
     drain() {
+      flushing = true;
+      if (timer) {
+        clearTimeout(timer);
+        timer = undefined;
+      }
       const idle = new Promise<void>((resolve) => idleWaiters.push(resolve));
       pump();
       checkIdle();
@@ -227,6 +247,8 @@ export function createBatcher(options: BatcherOptions): Batcher {
     },
     close(reason) {
       closed = reason;
+      if (timer) clearTimeout(timer);
+      timer = undefined;
       for (const it of queue.splice(0)) if (settle(it)) it.reject(reason);
       queueChanged();
       checkIdle();

@@ -22,7 +22,7 @@ export interface ModelManagerOptions {
   blobs: BlobSource;
   /** Bytes the resident models may hold together, as measured after warm-up. */
   memoryBudgetBytes: number;
-  /** Defaults: DEFAULT_BATCHING (maxBatchSize 8, maxQueueDelayUs 2000, maxQueue 256). */
+  /** Defaults: DEFAULT_BATCHING (maxBatchSize 8, maxQueueDelayUs 0, maxQueue 256). */
   batching?: Partial<BatchingOptions>;
   log?: (line: string) => void;
   onEvent?: (event: EngineEvent) => void;

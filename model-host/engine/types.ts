@@ -55,9 +55,9 @@ export interface BatchingOptions {
   /** Largest batch formed (1 disables batching). */
   maxBatchSize: number;
   /**
-   * The most the first request of a batch may wait for company, in microseconds. The batcher never
-   * waits while an execution slot is idle (requests batch only while every slot is busy, and run
-   * the moment one frees), so today no request waits this long; kept so configurations stay valid.
+   * How long the first request of a batch may wait for company while an execution slot is idle, in
+   * microseconds. 0 (the default) never waits: requests batch while every slot is busy and run the
+   * moment one frees. A positive delay trades a lone request's latency for fuller batches.
    */
   maxQueueDelayUs: number;
   /** Requests queued per model beyond which new ones get `busy`. */

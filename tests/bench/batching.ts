@@ -10,7 +10,7 @@ import { closedLoop, type LoadResult } from './lib/load.ts';
 import { createReport, type BenchContext, type BenchReport } from './lib/report.ts';
 import { fmt } from './lib/stats.ts';
 
-const ON: Partial<BatchingOptions> = { maxBatchSize: 32, maxQueueDelayUs: 2000, maxQueue: 1024 };
+const ON: Partial<BatchingOptions> = { maxBatchSize: 32, maxQueueDelayUs: 0, maxQueue: 1024 };
 const OFF: Partial<BatchingOptions> = { maxBatchSize: 1, maxQueue: 1024 };
 const LEVELS = [1, 8, 32, 64];
 
@@ -108,7 +108,7 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
   report.notes.push(
     `Each cell runs ${durationMs / 1000} s of closed-loop traffic after 2 warm-up requests per caller; on and off alternate level by level so machine drift falls on both.`,
     'What batching can gain is what one batched run saves over N single runs. For the OCR classifier on CPU the run cost grows almost linearly with rows (measured here: about 1.7 ms for 1 row, 1.05–1.5 ms per row at 4–32 rows, 1 intra-op thread), so the gain is bounded near 1×; this is the compute bound of a convolutional network on 1–2 cores, not a batcher cost. Where the per-call cost (worker hop, socket hop) dominates, as for the dispatch-bound model, batching amortises it.',
-    'A request that finds an execution slot idle runs at once; requests batch only while every slot is busy. Before that change (the 2026-11-23 23:47 run) every batch waited out the 2 ms delay, so at concurrency 1 batching cost 64–99 % of the throughput (e.g. add-256 on the CPU workers 391 vs 18,347 req/s); now concurrency 1 is within noise of batching off.',
+    'With the default maxQueueDelayUs of 0, a request that finds an execution slot idle runs at once; requests batch only while every slot is busy. Before that default (the 2026-11-23 23:47 run) every batch waited out the 2 ms delay, so at concurrency 1 batching cost 64–99 % of the throughput (e.g. add-256 on the CPU workers 391 vs 18,347 req/s); now concurrency 1 is within noise of batching off.',
   );
   return report;
 }

@@ -104,6 +104,6 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
     report.targets.push({ what: `model-host overhead p50, ${s.name}`, target: '≤ 300 µs', measured: h === undefined ? '–' : `${fmt(h)} µs`, met: h === undefined ? null : h <= 300 });
   }
   report.notes.push('`env.AI.run` from a handler inside workerd (the edge\'s own path: workerd → inference host API socket → the same CPU workers) is measured by the workerd-hop benchmark, against the same handler called in process.');
-  report.notes.push('With the default batching options (maxBatchSize 8, maxQueueDelayUs 2000) a lone request on an idle worker runs at once: the batcher holds requests back only while every worker is busy, so one request at a time costs what it costs unbatched (before that, it waited out the 2 ms delay: p50 2,327 µs on the tiny model, 3,538 µs on OCR cls, in the 2026-11-23 23:47 run). The targets are taken with batching off (maxBatchSize 1), which is the pure transport cost.');
+  report.notes.push('With the default batching options (maxBatchSize 8, maxQueueDelayUs 0) a lone request on an idle worker runs at once: the batcher holds requests back only while every worker is busy, so one request at a time costs what it costs unbatched (before that, it waited out the 2 ms delay: p50 2,327 µs on the tiny model, 3,538 µs on OCR cls, in the 2026-11-23 23:47 run). The targets are taken with batching off (maxBatchSize 1), which is the pure transport cost.');
   return report;
 }

@@ -42,7 +42,7 @@ it('gives concurrent requests the same bytes batched as run one by one, never mi
   const b = createBatcher({
     signature: cls.signature,
     run: (inputs, outputs) => (runs.push(inputs.x!.dims), runSession(cls.session, inputs, outputs)),
-    batching: { maxBatchSize: 8, maxQueueDelayUs: 50_000 },
+    batching: { maxBatchSize: 8 },
   });
   const outs = await Promise.all(reqs.map((r) => b.submit(r)));
   outs.forEach((o, i) => {

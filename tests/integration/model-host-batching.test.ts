@@ -16,7 +16,7 @@ beforeAll(async () => {
   tmp = tempDir('mh-batching');
   registry = await startTestRegistry(tmp.dir);
   await registry.publish(addModel({ width: 4, bias: 0.5 }), { name: 'adder', version: '1.0.0' });
-  batched = await startInProcessHost({ dir: `${tmp.dir}`, registryUrl: registry.url, batching: { maxBatchSize: 8, maxQueueDelayUs: 20_000, maxQueue: 64 }, wrapBackend: (b) => (gate = gatedBackend(b)).backend });
+  batched = await startInProcessHost({ dir: `${tmp.dir}`, registryUrl: registry.url, batching: { maxBatchSize: 8, maxQueue: 64 }, wrapBackend: (b) => (gate = gatedBackend(b)).backend });
   await batched.preload(['adder']);
 });
 
@@ -71,7 +71,7 @@ describe('model-host batching', () => {
   });
 
   it('refuses requests beyond the queue limit with 503 busy and Retry-After, and serves the rest', async () => {
-    queued = await startInProcessHost({ dir: `${tmp.dir}/q`, registryUrl: registry.url, batching: { maxBatchSize: 64, maxQueueDelayUs: 300_000, maxQueue: 4 }, wrapBackend: (b) => (qgate = gatedBackend(b)).backend });
+    queued = await startInProcessHost({ dir: `${tmp.dir}/q`, registryUrl: registry.url, batching: { maxBatchSize: 64, maxQueue: 4 }, wrapBackend: (b) => (qgate = gatedBackend(b)).backend });
     await queued.preload(['adder']);
     // One runs (held at the gate), four queue behind it, the other nineteen find the queue full.
     qgate.hold();
