@@ -1,9 +1,14 @@
 // The only module that imports onnxruntime-node. It opens sessions (CUDA first, CPU fallback),
 // reads signatures, runs inference on named tensors and turns ORT's errors into error codes.
-import * as ort from 'onnxruntime-node';
+import * as ortModule from 'onnxruntime-node';
 import { EdgennError } from '../../wit/errors.ts';
 import type { NamedTensors, Tensor, TensorType } from '../../wit/types.ts';
 import type { Dim, Signature, TensorSpec } from '../../registry/manifest.ts';
+
+// Values come from module.exports (the default export): on Node 24 under the model-host sandbox's
+// --disallow-code-generation-from-strings, Node cannot detect a CommonJS module's named exports,
+// so the namespace lacks InferenceSession, Tensor and env. Types still come from the namespace.
+const ort: typeof ortModule = (ortModule as unknown as { default?: typeof ortModule }).default ?? ortModule;
 
 export type Provider = 'cuda' | 'cpu';
 
@@ -19,7 +24,7 @@ const ORT_TO_TENSOR: Record<string, TensorType> = {
   int64: 'I64',
   bool: 'BOOL',
 };
-const TENSOR_TO_ORT: Record<TensorType, ort.Tensor.Type> = {
+const TENSOR_TO_ORT: Record<TensorType, ortModule.Tensor.Type> = {
   FP16: 'float16',
   FP32: 'float32',
   FP64: 'float64',
@@ -40,7 +45,7 @@ export interface OpenOptions {
 }
 
 export interface OpenSession {
-  session: ort.InferenceSession;
+  session: ortModule.InferenceSession;
   provider: Provider;
   signature: Signature;
 }
@@ -54,7 +59,7 @@ let cudaUnavailable = false;
 
 /** Opens a session on a file path or bytes. Throws EdgennError('invalid-encoding' | 'unsupported-operation' | …). */
 export async function openSession(model: string | Uint8Array, opts: OpenOptions = {}): Promise<OpenSession> {
-  const base: ort.InferenceSession.SessionOptions = {
+  const base: ortModule.InferenceSession.SessionOptions = {
     graphOptimizationLevel: 'all',
     logSeverityLevel: 3,
     ...(opts.intraOpNumThreads ? { intraOpNumThreads: opts.intraOpNumThreads, interOpNumThreads: 1 } : {}),
@@ -74,7 +79,7 @@ export async function openSession(model: string | Uint8Array, opts: OpenOptions 
   return { session, provider: 'cpu', signature: readSignature(session) };
 }
 
-async function create(model: string | Uint8Array, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
+async function create(model: string | Uint8Array, options: ortModule.InferenceSession.SessionOptions): Promise<ortModule.InferenceSession> {
   try {
     return typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
   } catch (err) {
@@ -105,25 +110,25 @@ function toDim(d: unknown): Dim {
   return '?';
 }
 
-function toSpec(meta: ort.InferenceSession.ValueMetadata): TensorSpec {
+function toSpec(meta: ortModule.InferenceSession.ValueMetadata): TensorSpec {
   if (!meta.isTensor) throw new EdgennError('unsupported-operation', `input or output '${meta.name}' is not a tensor (sequences and maps are not supported)`);
   const type = ORT_TO_TENSOR[meta.type];
   if (!type) throw new EdgennError('unsupported-operation', `'${meta.name}' has element type ${meta.type}, which edgenn does not support`);
   return { name: meta.name, type, shape: meta.shape.map(toDim) };
 }
 
-export function readSignature(session: ort.InferenceSession): Signature {
+export function readSignature(session: ortModule.InferenceSession): Signature {
   return { inputs: session.inputMetadata.map(toSpec), outputs: session.outputMetadata.map(toSpec) };
 }
 
-function toOrt(name: string, t: Tensor): ort.Tensor {
+function toOrt(name: string, t: Tensor): ortModule.Tensor {
   const type = TENSOR_TO_ORT[t.type];
   if (!type) throw new EdgennError('invalid-argument', `input '${name}' has unknown element type ${String(t.type)}`);
   if (t.type === 'BOOL') return new ort.Tensor('bool', t.data as Uint8Array, t.dims);
   return new ort.Tensor(type as 'float32', t.data as Float32Array, t.dims);
 }
 
-function fromOrt(t: ort.Tensor): Tensor {
+function fromOrt(t: ortModule.Tensor): Tensor {
   const type = ORT_TO_TENSOR[t.type];
   if (!type) throw new EdgennError('unsupported-operation', `output element type ${t.type} is not supported`);
   const data = t.type === 'bool' ? new Uint8Array((t.data as Uint8Array).buffer, (t.data as Uint8Array).byteOffset, (t.data as Uint8Array).length) : t.data;
@@ -131,10 +136,10 @@ function fromOrt(t: ort.Tensor): Tensor {
 }
 
 /** Runs one inference. `outputs` limits what is fetched (IS-Net: ask for `output` only). */
-export async function runSession(session: ort.InferenceSession, inputs: NamedTensors, outputs?: string[]): Promise<NamedTensors> {
-  const feeds: Record<string, ort.Tensor> = {};
+export async function runSession(session: ortModule.InferenceSession, inputs: NamedTensors, outputs?: string[]): Promise<NamedTensors> {
+  const feeds: Record<string, ortModule.Tensor> = {};
   for (const [name, t] of Object.entries(inputs)) feeds[name] = toOrt(name, t);
-  let result: ort.InferenceSession.OnnxValueMapType;
+  let result: ortModule.InferenceSession.OnnxValueMapType;
   try {
     result = outputs ? await session.run(feeds, outputs) : await session.run(feeds);
   } catch (err) {
@@ -143,11 +148,11 @@ export async function runSession(session: ort.InferenceSession, inputs: NamedTen
     for (const f of Object.values(feeds)) f.dispose?.();
   }
   const out: NamedTensors = {};
-  for (const [name, value] of Object.entries(result)) out[name] = fromOrt(value as ort.Tensor);
+  for (const [name, value] of Object.entries(result)) out[name] = fromOrt(value as ortModule.Tensor);
   return out;
 }
 
-export async function closeSession(session: ort.InferenceSession): Promise<void> {
+export async function closeSession(session: ortModule.InferenceSession): Promise<void> {
   await session.release();
 }
 
