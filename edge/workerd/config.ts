@@ -77,7 +77,7 @@ const config :Workerd.Config = (
     (name = "edge", address = ${capnpString(`unix:${input.listenSocket}`)}, http = (), service = ${capnpString(input.serviceName)}),
   ],
   # The young generation capped at 2 MiB a semi-space: V8's default lets it grow to tens of MiB that
-  # it keeps resident (measured: a deployment's plateau under load ≈ 290 → ≈ 210 MiB at 128).
+  # it keeps resident (measured at 128: a deployment's plateau under load ≈ 250–290 → ≈ 200–210 MiB).
   v8Flags = [${capnpString(`--max-old-space-size=${manifest.limits.memoryMb}`)}, ${capnpString(`--max-semi-space-size=${SEMI_SPACE_MB}`)}],
   extensions = [
     (modules = [(name = ${capnpString(BINDING_MODULE)}, internal = true, esModule = embed ${capnpString(input.files.binding)})]),
