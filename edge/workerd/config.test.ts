@@ -20,7 +20,7 @@ describe('workerd config', () => {
 
   it('caps the heap, keeps fetch off local addresses, and hides the host socket behind the wrapped binding', () => {
     const text = renderConfig(input);
-    expect(text).toContain('v8Flags = ["--max-old-space-size=96"]');
+    expect(text).toContain('v8Flags = ["--max-old-space-size=96", "--max-semi-space-size=2"]');
     expect(text).toContain('(name = "internet", network = (allow = ["public"], deny = ["local"]))');
     expect(text).toContain('(name = "edgenn-host", external = (address = "unix:/run/h.sock", http = ()))');
     expect(text).toContain('(name = "AI", wrapped = (moduleName = "edgenn:ai", innerBindings = [');
