@@ -3,7 +3,7 @@
 // CI). Zero errors, p50/p99 printed, and the resident memory of `edgenn serve` (with its CPU pool)
 // and of the model-host after the run at most 1.2× its level after warm-up. The handler's workerd is
 // not held to the ratio: its V8 heap grows towards the deployment's cap before collecting (measured:
-// 67 → ≈ 290 MiB over ~40 s at 380 req/s, then flat), so it must not restart and its trace is printed.
+// 67 → ≈ 200–210 MiB (with --max-semi-space-size=2) over ~40 s at 380 req/s, then flat), so it must not restart and its trace is printed.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { addModel, largeModel, scaleModel } from '../fixtures/onnx-models.ts';
