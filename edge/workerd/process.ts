@@ -3,7 +3,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { workerdBinary } from '../paths.ts';
 
 export interface WorkerdProcess {
   readonly child: ChildProcess;
@@ -62,11 +61,6 @@ export function limitTools(): { setpriv?: string; prlimit?: string } {
     wrappers = { ...(setpriv ? { setpriv } : {}), ...(prlimit ? { prlimit } : {}) };
   }
   return wrappers;
-}
-
-/** The binary of the pinned per-platform workerd package (see edge/paths.ts). */
-export function defaultWorkerdPath(): string {
-  return workerdBinary();
 }
 
 function lines(stream: NodeJS.ReadableStream | null, each: (line: string) => void): void {

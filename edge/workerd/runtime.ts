@@ -6,11 +6,11 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { EdgennError } from '../../wit/errors.ts';
 import type { DeploymentSpec, InferenceRouter, WorkerInstance, WorkerRuntime, WorkerState } from '../contracts.ts';
-import { distEntry } from '../paths.ts';
+import { distEntry, workerdBinary } from '../paths.ts';
 import { createHostApi, type HostListener } from '../host-api/server.ts';
 import { renderConfig, renderEntry } from './config.ts';
 import { errorResponse, forward, probe } from './proxy.ts';
-import { defaultWorkerdPath, limitTools, spawnWorkerd, type WorkerdProcess } from './process.ts';
+import { limitTools, spawnWorkerd, type WorkerdProcess } from './process.ts';
 
 export interface WorkerdRuntimeOptions {
   /** Directory for sockets and generated configs (made mode 0700). */
@@ -42,7 +42,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref()
 
 export function createWorkerdRuntime(options: WorkerdRuntimeOptions): WorkerRuntime {
   const log = options.log ?? (() => {});
-  const workerdPath = options.workerdPath ?? defaultWorkerdPath();
+  const workerdPath = options.workerdPath ?? workerdBinary();
   const startTimeoutMs = options.startTimeoutMs ?? 10_000;
   const backoffMs = options.backoffMs ?? 250;
   const maxBackoffMs = options.maxBackoffMs ?? 30_000;
